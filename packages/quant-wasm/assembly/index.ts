@@ -1,0 +1,123 @@
+// quant-wasm: the exported ABI (FORMATS.md section 6). This file only validates and dispatches;
+// each format family lives in its own file. Kernels never allocate: the host owns all memory.
+import {
+  validate, bytesFor, descFormat, scaleBytes, descScale, descBlock, elementBits,
+  FMT_F32, FMT_FP16, FMT_BF16, FMT_Q8_0, FMT_Q4_0, FMT_INT8, FMT_INT4, FMT_NVFP4,
+  ERR_ARGUMENT,
+} from "./formats";
+import { castQuantize, castDequantize } from "./casts";
+import { ggmlQuantize, ggmlDequantize } from "./ggml";
+import { intQuantize, intDequantize } from "./intblock";
+import { mfQuantize, mfDequantize } from "./minifloat";
+import { nvfp4Quantize, nvfp4Dequantize } from "./nvfp4";
+
+export const ABI_VERSION: i32 = 1;
+
+export function tw_abi_version(): i32 {
+  return ABI_VERSION;
+}
+
+/** First byte of linear memory the host may use (below it: this module's static data). */
+export function tw_heap_base(): usize {
+  return (__heap_base + 15) & ~15;
+}
+
+export function tw_bytes_for(desc: u32, n: u32): i32 {
+  const v = validate(desc);
+  if (v < 0) return v;
+  const b = bytesFor(desc, n);
+  if (b > 0x7fffffff) return ERR_ARGUMENT;
+  return <i32>b;
+}
+
+function quantizeFrom(desc: u32, src: usize, n: u32, dst: usize, seed: u32, index0: u32): i32 {
+  const fmt = descFormat(desc);
+  if (fmt == FMT_F32 || fmt == FMT_FP16 || fmt == FMT_BF16) return castQuantize(desc, src, n, dst);
+  if (fmt == FMT_Q8_0 || fmt == FMT_Q4_0) return ggmlQuantize(desc, src, n, dst);
+  if (fmt == FMT_INT8 || fmt == FMT_INT4) return intQuantize(desc, src, n, dst, seed, index0);
+  if (fmt == FMT_NVFP4) return nvfp4Quantize(desc, src, n, dst, seed);
+  return mfQuantize(desc, src, n, dst, seed, index0);
+}
+
+function dequantizeInto(desc: u32, src: usize, n: u32, dst: usize, acc: bool): void {
+  const fmt = descFormat(desc);
+  if (fmt == FMT_F32 || fmt == FMT_FP16 || fmt == FMT_BF16) castDequantize(desc, src, n, dst, acc);
+  else if (fmt == FMT_Q8_0 || fmt == FMT_Q4_0) ggmlDequantize(desc, src, n, dst, acc);
+  else if (fmt == FMT_INT8 || fmt == FMT_INT4) intDequantize(desc, src, n, dst, acc);
+  else if (fmt == FMT_NVFP4) nvfp4Dequantize(desc, src, n, dst, acc);
+  else mfDequantize(desc, src, n, dst, acc);
+}
+
+export function tw_quantize(desc: u32, src: usize, n: u32, dst: usize, seed: u32): i32 {
+  const v = validate(desc);
+  if (v < 0) return v;
+  if ((src & 3) != 0) return ERR_ARGUMENT;
+  return quantizeFrom(desc, src, n, dst, seed, 0);
+}
+
+export function tw_dequantize(desc: u32, src: usize, n: u32, dst: usize): i32 {
+  const v = validate(desc);
+  if (v < 0) return v;
+  if ((dst & 3) != 0) return ERR_ARGUMENT;
+  dequantizeInto(desc, src, n, dst, false);
+  return 0;
+}
+
+export function tw_dequantize_accumulate(desc: u32, src: usize, n: u32, dst: usize): i32 {
+  const v = validate(desc);
+  if (v < 0) return v;
+  if ((dst & 3) != 0) return ERR_ARGUMENT;
+  dequantizeInto(desc, src, n, dst, true);
+  return 0;
+}
+
+/** Elements per chunk of the fused reduce: a multiple of every block size, small enough for L1/L2. */
+const CHUNK: u32 = 4096;
+
+/**
+ * Sum k packed inputs in f32 (index order) and quantize the sum. srcs points at k u32 pointers;
+ * scratch holds n f32. Works chunk by chunk (block-aligned) so the partial sums stay in cache;
+ * nvfp4 needs the whole tensor's amax first, so it reduces everything before quantizing.
+ */
+export function tw_reduce_quantize(
+  desc: u32, srcs: usize, k: u32, n: u32, dst: usize, scratch: usize, seed: u32,
+): i32 {
+  const v = validate(desc);
+  if (v < 0) return v;
+  if (k == 0 || (scratch & 3) != 0 || (srcs & 3) != 0) return ERR_ARGUMENT;
+  const fmt = descFormat(desc);
+  if (fmt == FMT_NVFP4) {
+    dequantizeInto(desc, <usize>load<u32>(srcs), n, scratch, false);
+    for (let j: u32 = 1; j < k; j++) dequantizeInto(desc, <usize>load<u32>(srcs + (<usize>j << 2)), n, scratch, true);
+    return nvfp4Quantize(desc, scratch, n, dst, seed);
+  }
+  // bytes per chunk of CHUNK elements (CHUNK is a multiple of the block, so this is exact)
+  const chunkBytes = <usize>bytesFor(desc, CHUNK);
+  let clipped: i32 = 0;
+  for (let off: u32 = 0; off < n; off += CHUNK) {
+    const m = min(CHUNK, n - off);
+    const chunk = <usize>(off / CHUNK) * chunkBytes;
+    const acc = scratch + (<usize>off << 2);
+    dequantizeInto(desc, <usize>load<u32>(srcs) + chunk, m, acc, false);
+    for (let j: u32 = 1; j < k; j++) dequantizeInto(desc, <usize>load<u32>(srcs + (<usize>j << 2)) + chunk, m, acc, true);
+    const r = quantizeFrom(desc, acc, m, dst + chunk, seed, off);
+    if (r < 0) return r;
+    clipped += r;
+  }
+  return clipped;
+}
+
+// keep the helpers referenced so unused-import elimination does not hide a typo
+export function tw_element_bits(desc: u32): i32 {
+  const v = validate(desc);
+  if (v < 0) return v;
+  return elementBits(descFormat(desc));
+}
+
+export function tw_block_bytes(desc: u32): i32 {
+  const v = validate(desc);
+  if (v < 0) return v;
+  const b = descBlock(desc);
+  if (b == 0) return elementBits(descFormat(desc)) >> 3;
+  return scaleBytes(descScale(desc)) + ((b * elementBits(descFormat(desc))) >> 3);
+}
