@@ -49,9 +49,17 @@ const ERRORS: Record<number, string> = {
   [-5]: "bad argument (k = 0 or a misaligned f32 pointer)",
 };
 
+/** A negative return code of a quant.wasm export, as an Error (`code` is the raw return value). */
+export class KernelError extends RangeError {
+  override readonly name = "KernelError";
+  constructor(readonly code: number, readonly operation: string) {
+    super(`quant.wasm ${operation} failed: ${ERRORS[code] ?? "unknown error"} (code ${code})`);
+  }
+}
+
 /** Turn a negative kernel return code into an Error. */
-export function kernelError(code: number, what: string): Error {
-  return new RangeError(`quant.wasm ${what} failed: ${ERRORS[code] ?? `error ${code}`}`);
+export function kernelError(code: number, what: string): KernelError {
+  return new KernelError(code, what);
 }
 
 /** Create a shared memory suitable for the module. */
@@ -95,6 +103,8 @@ export async function compileQuantModule(source?: WasmSource): Promise<WebAssemb
   if (source instanceof WebAssembly.Module) return source;
   try {
     if (typeof source === "string" || source instanceof URL) {
+      const url = source instanceof URL ? source : tryParseUrl(source);
+      if (url?.protocol === "file:") return await WebAssembly.compile(await readFileUrl(url));
       const res = await fetch(source);
       if (!res.ok) throw new Error(`HTTP ${res.status} for ${String(source)}`);
       return await WebAssembly.compile(await res.arrayBuffer());
@@ -110,6 +120,32 @@ export async function compileQuantModule(source?: WasmSource): Promise<WebAssemb
     throw new Error(`failed to load quant.wasm: ${(e as Error).message}`);
   }
 }
+
+function tryParseUrl(s: string): URL | undefined {
+  try {
+    return new URL(s);
+  } catch {
+    return undefined; // a relative URL: let fetch resolve it against the page
+  }
+}
+
+/** file: URLs (fetch cannot read them in Node): read through node:fs, which Node, Bun and Deno provide. */
+async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  const spec = "node:fs/promises";
+  let fs: { readFile(u: URL): Promise<Uint8Array> };
+  try {
+    fs = (await import(/* @vite-ignore */ spec)) as typeof fs;
+  } catch {
+    throw new Error(`cannot read ${url.href}: this runtime has no node:fs; pass the bytes or an http(s) URL`);
+  }
+  const b = await fs.readFile(url);
+  return new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+}
+
+const REQUIRED_EXPORTS: readonly (keyof QuantExports)[] = [
+  "tw_abi_version", "tw_heap_base", "tw_bytes_for", "tw_quantize", "tw_dequantize",
+  "tw_dequantize_accumulate", "tw_reduce_quantize",
+];
 
 const instances = new WeakMap<WebAssembly.Memory, Map<WebAssembly.Module, QuantKernels>>();
 
@@ -132,10 +168,13 @@ export function instantiateQuantKernels(module: WebAssembly.Module, memory: WebA
     throw new Error(`failed to instantiate quant.wasm: ${(e as Error).message}`);
   }
   const exports = instance.exports as unknown as QuantExports;
-  const version = exports.tw_abi_version?.();
+  const version = typeof exports.tw_abi_version === "function" ? exports.tw_abi_version() : undefined;
   if (version !== ABI_VERSION) {
-    throw new Error(`quant.wasm ABI version ${String(version)} does not match this package (${ABI_VERSION})`);
+    throw new Error(`quant.wasm ABI version ${String(version)} does not match this package (${ABI_VERSION}); ` +
+      "is this the quant.wasm shipped with this version of @tensorwire/quant-wasm?");
   }
+  const missing = REQUIRED_EXPORTS.filter((name) => typeof exports[name] !== "function");
+  if (missing.length) throw new Error(`quant.wasm lacks the exports ${missing.join(", ")} (ABI mismatch)`);
   const k: QuantKernels = { memory, module, exports, heapBase: exports.tw_heap_base() };
   if (!perMem) instances.set(memory, (perMem = new Map()));
   perMem.set(module, k);

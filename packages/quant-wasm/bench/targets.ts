@@ -1,0 +1,89 @@
+// Throughput targets checked by the benchmark. Where a figure comes from is written beside it
+// (REFERENCE.md section 3: a prototype measured on this machine class).
+
+export interface Row {
+  format: string;
+  bitsPerValue: number;
+  sizeBytes: number;
+  op: "quantize" | "dequantize" | "dequantizeAccumulate";
+  wasmGBs: number | null;
+  scalarGBs: number;
+  copyGBs: number;
+  wasmOverScalar: number | null;
+  wasmOverCopy: number | null;
+  /** wasm bytes equal the reference's (null: no wasm kernel). */
+  verified: boolean | null;
+  note: string;
+}
+
+export interface Target {
+  text: string;
+  /** Rows the target is about. */
+  select(r: Row): boolean;
+  /** The measured figure of one row. */
+  value(r: Row): number | null;
+  /** Threshold the figure must reach for every selected row. */
+  atLeast: number;
+  unit: string;
+}
+
+const KiB256 = 256 * 1024;
+const small = (r: Row) => r.sizeBytes === KiB256;
+const large = (r: Row) => r.sizeBytes > KiB256;
+
+export const TARGETS: Target[] = [
+  {
+    text: "q8_0 quantize ≥ 15 GB/s at 256 KiB (prototype INT8/block-32 quantizer: 22.5 GB/s)",
+    select: (r) => r.format === "q8_0" && r.op === "quantize" && small(r), value: (r) => r.wasmGBs, atLeast: 15, unit: "GB/s",
+  },
+  {
+    text: "q8_0 quantize ≥ 10x scalar JS at 256 KiB (prototype: 11–15x the best scalar JS)",
+    select: (r) => r.format === "q8_0" && r.op === "quantize" && small(r), value: (r) => r.wasmOverScalar, atLeast: 10, unit: "x",
+  },
+  {
+    text: "q8_0 quantize ≥ 0.5x copy at the large size (prototype: 19 GB/s at 64 MiB, DRAM-bound)",
+    select: (r) => r.format === "q8_0" && r.op === "quantize" && large(r), value: (r) => r.wasmOverCopy, atLeast: 0.5, unit: "x copy",
+  },
+  {
+    text: "mxfp4 quantize ≥ 7.6 GB/s at 256 KiB (the straightforward prototype's figure)",
+    select: (r) => r.format === "mxfp4" && r.op === "quantize" && small(r), value: (r) => r.wasmGBs, atLeast: 7.6, unit: "GB/s",
+  },
+  {
+    text: "every format: dequantizeAccumulate ≥ 2.4 GB/s at 256 KiB (scalar JS `dst[i] += src[i]` alone)",
+    select: (r) => r.op === "dequantizeAccumulate" && small(r), value: (r) => r.wasmGBs, atLeast: 2.4, unit: "GB/s",
+  },
+  {
+    text: "every format: quantize, dequantize and dequantizeAccumulate faster than scalar JS at both sizes",
+    select: () => true, value: (r) => r.wasmOverScalar, atLeast: 1, unit: "x",
+  },
+  {
+    text: "every format and op: the wasm results equal the scalar reference's bit for bit",
+    select: () => true, value: (r) => (r.verified === null ? null : r.verified ? 1 : 0), atLeast: 1, unit: "",
+  },
+];
+
+export interface TargetResult {
+  text: string;
+  measured: string;
+  status: "met" | "not met" | "n/a";
+}
+
+/** Each target is met when every selected row reaches the threshold; a missing kernel makes it "not met". */
+export function evaluateTargets(rows: Row[]): TargetResult[] {
+  return TARGETS.map((t) => {
+    const sel = rows.filter(t.select);
+    if (sel.length === 0) return { text: t.text, measured: "not measured in this run", status: "n/a" };
+    const vals = sel.map((r) => ({ r, v: t.value(r) }));
+    const missing = vals.filter((x) => x.v === null);
+    const worst = vals.filter((x) => x.v !== null).sort((a, b) => a.v! - b.v!)[0];
+    const failing = vals.filter((x) => x.v !== null && x.v < t.atLeast);
+    let measured = worst ? (sel.length === 1 ? fmt(worst.v!, t.unit) : `worst ${fmt(worst.v!, t.unit)} (${worst.r.format} ${worst.r.op} ${worst.r.sizeBytes / 1024} KiB)`) : "";
+    if (t.unit === "") measured = `${vals.length - failing.length - missing.length}/${vals.length} identical`;
+    if (missing.length) measured += `${measured ? "; " : ""}n/a for ${[...new Set(missing.map((x) => x.r.format))].join(", ")}`;
+    return { text: t.text, measured, status: failing.length === 0 && missing.length === 0 ? "met" : "not met" };
+  });
+}
+
+function fmt(v: number, unit: string): string {
+  return `${v.toFixed(2)} ${unit}`.trim();
+}

@@ -1,0 +1,267 @@
+// Codec objects: one format + block + scale + rounding bound to one kernels instance.
+// Two levels of call:
+// - pointer level (encodePtr, decodePtr, ...): zero-copy, the caller owns the layout of the memory;
+// - typed-array level (encode, decode, ...): arguments that already lie in the kernels' memory are
+//   used in place, everything else is staged through a WasmArena (default: a growable per-instance one).
+import {
+  resolveCodec, descriptorOf, bytesFor as specBytesFor, bitsPerValue as specBitsPerValue,
+  type CodecOptions, type CodecSpec, type FormatName,
+} from "./formats.js";
+import { KernelError, type QuantKernels } from "./kernels.js";
+import { defaultArena, isInMemory, u8View, f32View, currentBuffer, type WasmArena } from "./arena.js";
+
+export interface CreateCodecOptions extends CodecOptions {
+  /** Staging memory for the typed-array calls (default: the kernels' growable default arena). */
+  arena?: WasmArena;
+}
+
+export interface EncodeOptions {
+  /** Seed of the stochastic-rounding hash (u32, default 0; ignored with rne rounding). */
+  seed?: number;
+}
+
+export interface EncodeResult {
+  /** The packed bytes: exactly bytesFor(n) long (a subarray of `out` when one was given). */
+  bytes: Uint8Array;
+  /** Number of blocks whose FP16 scale overflowed and were clamped (FORMATS.md section 4). */
+  clipped: number;
+}
+
+export interface Codec {
+  readonly kernels: QuantKernels;
+  /** The resolved format, block size, scale kind and rounding. */
+  readonly spec: CodecSpec;
+  /** The u32 descriptor passed to the wasm exports (FORMATS.md section 1). */
+  readonly descriptor: number;
+  /** Asymptotic bits per value (per-tensor headers excluded). */
+  readonly bitsPerValue: number;
+  /** Packed bytes for n values. */
+  bytesFor(n: number): number;
+
+  /** Quantize x. `out` (≥ bytesFor(n) bytes) receives the bytes, else a new array is returned. */
+  encode(x: Float32Array, out?: Uint8Array, options?: EncodeOptions): EncodeResult;
+  /** Decode n values from `bytes` into `out` (≥ n) or a new Float32Array. */
+  decode(bytes: Uint8Array, n: number, out?: Float32Array): Float32Array;
+  /** dst[i] = f32(dst[i] + decoded[i]) for i < n; returns dst.subarray(0, n). */
+  decodeAccumulate(bytes: Uint8Array, n: number, dst: Float32Array): Float32Array;
+  /** Sum the k packed inputs in f32 (index order) and quantize the sum (the requantize step of a reduce). */
+  reduceEncode(inputs: readonly Uint8Array[], n: number, out?: Uint8Array, options?: EncodeOptions): EncodeResult;
+
+  /** tw_quantize on pointers; returns the clipped-block count. */
+  encodePtr(src: number, n: number, dst: number, seed?: number): number;
+  /** tw_dequantize on pointers. */
+  decodePtr(src: number, n: number, dst: number): void;
+  /** tw_dequantize_accumulate on pointers. */
+  decodeAccumulatePtr(src: number, n: number, dst: number): void;
+  /** tw_reduce_quantize on pointers (srcsPtr: k u32 pointers; scratch: n f32); returns the clipped count. */
+  reduceEncodePtr(srcsPtr: number, k: number, n: number, dst: number, scratch: number, seed?: number): number;
+}
+
+const U32_MAX = 0xffffffff;
+
+/** Create a codec for `format` (defaults: FORMATS.md section 1) on a kernels instance. */
+export function createCodec(kernels: QuantKernels, format: FormatName | string, options: CreateCodecOptions = {}): Codec {
+  const spec = resolveCodec(format, options);
+  const desc = descriptorOf(spec);
+  const probe = kernels.exports.tw_bytes_for(desc, 0);
+  if (probe < 0) throw new KernelError(probe, `descriptor check for ${spec.format}`);
+  return new WasmCodec(kernels, spec, desc, options.arena);
+}
+
+class WasmCodec implements Codec {
+  readonly bitsPerValue: number;
+  private readonly x: QuantKernels["exports"];
+  private readonly mem: WebAssembly.Memory;
+
+  constructor(
+    readonly kernels: QuantKernels,
+    readonly spec: CodecSpec,
+    readonly descriptor: number,
+    private readonly stagingArena: WasmArena | undefined,
+  ) {
+    this.bitsPerValue = specBitsPerValue(spec);
+    this.x = kernels.exports;
+    this.mem = kernels.memory;
+  }
+
+  bytesFor(n: number): number {
+    return specBytesFor(this.spec, n);
+  }
+
+  private get arena(): WasmArena {
+    return this.stagingArena ?? defaultArena(this.kernels);
+  }
+
+  // ---------------------------------------------------------------- pointer level
+
+  encodePtr(src: number, n: number, dst: number, seed = 0): number {
+    this.checkCount(n);
+    this.checkRange("src", src, 4 * n, 4);
+    this.checkRange("dst", dst, this.bytesFor(n), 1);
+    const r = this.x.tw_quantize(this.descriptor, src, n, dst, checkSeed(seed));
+    if (r < 0) throw new KernelError(r, `quantize (${this.spec.format})`);
+    return r;
+  }
+
+  decodePtr(src: number, n: number, dst: number): void {
+    this.checkCount(n);
+    this.checkRange("src", src, this.bytesFor(n), 1);
+    this.checkRange("dst", dst, 4 * n, 4);
+    const r = this.x.tw_dequantize(this.descriptor, src, n, dst);
+    if (r < 0) throw new KernelError(r, `dequantize (${this.spec.format})`);
+  }
+
+  decodeAccumulatePtr(src: number, n: number, dst: number): void {
+    this.checkCount(n);
+    this.checkRange("src", src, this.bytesFor(n), 1);
+    this.checkRange("dst", dst, 4 * n, 4);
+    const r = this.x.tw_dequantize_accumulate(this.descriptor, src, n, dst);
+    if (r < 0) throw new KernelError(r, `dequantizeAccumulate (${this.spec.format})`);
+  }
+
+  reduceEncodePtr(srcsPtr: number, k: number, n: number, dst: number, scratch: number, seed = 0): number {
+    this.checkCount(n);
+    if (!Number.isInteger(k) || k < 1 || k > U32_MAX) throw new RangeError(`reduceEncode: k must be a positive u32, got ${k}`);
+    this.checkRange("srcs", srcsPtr, 4 * k, 4);
+    const nb = this.bytesFor(n);
+    const ptrs = new Uint32Array(currentBuffer(this.mem), srcsPtr, k);
+    for (let j = 0; j < k; j++) this.checkRange(`srcs[${j}]`, ptrs[j]!, nb, 1);
+    this.checkRange("dst", dst, nb, 1);
+    this.checkRange("scratch", scratch, 4 * n, 4);
+    const r = this.x.tw_reduce_quantize(this.descriptor, srcsPtr, k, n, dst, scratch, checkSeed(seed));
+    if (r < 0) throw new KernelError(r, `reduceQuantize (${this.spec.format})`);
+    return r;
+  }
+
+  // ---------------------------------------------------------------- typed-array level
+
+  encode(x: Float32Array, out?: Uint8Array, options: EncodeOptions = {}): EncodeResult {
+    const n = x.length;
+    this.checkCount(n);
+    const nb = this.bytesFor(n);
+    if (out && out.length < nb) throw new RangeError(`encode: out has ${out.length} bytes, ${nb} needed`);
+    const arena = this.arena;
+    const mark = arena.mark();
+    try {
+      const srcIn = isInMemory(this.mem, x);
+      const dstIn = out !== undefined && isInMemory(this.mem, out);
+      if (srcIn && dstIn) checkDisjoint(x.byteOffset, 4 * n, out!.byteOffset, nb);
+      const src = srcIn ? x.byteOffset : arena.alloc(4 * n, 16);
+      const dst = dstIn ? out!.byteOffset : arena.alloc(nb, 16);
+      if (!srcIn) f32View(this.mem, src, n).set(x);
+      const clipped = this.encodePtr(src, n, dst, options.seed ?? 0);
+      if (dstIn) return { bytes: out!.subarray(0, nb), clipped };
+      const packed = u8View(this.mem, dst, nb);
+      if (out) {
+        out.set(packed);
+        return { bytes: out.subarray(0, nb), clipped };
+      }
+      return { bytes: packed.slice(), clipped };
+    } finally {
+      arena.reset(mark);
+    }
+  }
+
+  decode(bytes: Uint8Array, n: number, out?: Float32Array): Float32Array {
+    this.checkCount(n);
+    const nb = this.bytesFor(n);
+    if (bytes.length < nb) throw new RangeError(`decode: ${bytes.length} bytes given, ${nb} needed for ${n} values of ${this.spec.format}`);
+    if (out && out.length < n) throw new RangeError(`decode: out holds ${out.length} values, ${n} needed`);
+    return this.decodeInto(bytes, n, out, false);
+  }
+
+  decodeAccumulate(bytes: Uint8Array, n: number, dst: Float32Array): Float32Array {
+    this.checkCount(n);
+    const nb = this.bytesFor(n);
+    if (bytes.length < nb) throw new RangeError(`decodeAccumulate: ${bytes.length} bytes given, ${nb} needed for ${n} values of ${this.spec.format}`);
+    if (dst.length < n) throw new RangeError(`decodeAccumulate: dst holds ${dst.length} values, ${n} needed`);
+    return this.decodeInto(bytes, n, dst, true);
+  }
+
+  private decodeInto(bytes: Uint8Array, n: number, out: Float32Array | undefined, accumulate: boolean): Float32Array {
+    const nb = this.bytesFor(n);
+    const arena = this.arena;
+    const mark = arena.mark();
+    try {
+      const srcIn = isInMemory(this.mem, bytes);
+      const dstIn = out !== undefined && isInMemory(this.mem, out);
+      if (srcIn && dstIn) checkDisjoint(bytes.byteOffset, nb, out!.byteOffset, 4 * n);
+      const src = srcIn ? bytes.byteOffset : arena.alloc(nb, 16);
+      const dst = dstIn ? out!.byteOffset : arena.alloc(4 * n, 16);
+      if (!srcIn) u8View(this.mem, src, nb).set(bytes.subarray(0, nb));
+      if (accumulate && !dstIn) f32View(this.mem, dst, n).set(out!.subarray(0, n));
+      if (accumulate) this.decodeAccumulatePtr(src, n, dst);
+      else this.decodePtr(src, n, dst);
+      if (dstIn) return out!.subarray(0, n);
+      const values = f32View(this.mem, dst, n);
+      if (out) {
+        out.set(values);
+        return out.subarray(0, n);
+      }
+      return values.slice();
+    } finally {
+      arena.reset(mark);
+    }
+  }
+
+  reduceEncode(inputs: readonly Uint8Array[], n: number, out?: Uint8Array, options: EncodeOptions = {}): EncodeResult {
+    this.checkCount(n);
+    const k = inputs.length;
+    if (k < 1) throw new RangeError("reduceEncode: at least one input is needed");
+    const nb = this.bytesFor(n);
+    inputs.forEach((b, j) => {
+      if (b.length < nb) throw new RangeError(`reduceEncode: input ${j} has ${b.length} bytes, ${nb} needed`);
+    });
+    if (out && out.length < nb) throw new RangeError(`reduceEncode: out has ${out.length} bytes, ${nb} needed`);
+    const arena = this.arena;
+    const mark = arena.mark();
+    try {
+      const inMem = inputs.map((b) => isInMemory(this.mem, b));
+      const dstIn = out !== undefined && isInMemory(this.mem, out);
+      if (dstIn) inputs.forEach((b, j) => inMem[j] && checkDisjoint(b.byteOffset, nb, out!.byteOffset, nb));
+      const srcs = arena.alloc(4 * k, 16);
+      const ptrs = inputs.map((b, j) => (inMem[j] ? b.byteOffset : arena.alloc(nb, 16)));
+      const scratch = arena.alloc(4 * n, 16);
+      const dst = dstIn ? out!.byteOffset : arena.alloc(nb, 16);
+      // all allocations done: the memory will not grow again before the call, views stay valid
+      new Uint32Array(currentBuffer(this.mem), srcs, k).set(ptrs);
+      inputs.forEach((b, j) => inMem[j] || u8View(this.mem, ptrs[j]!, nb).set(b.subarray(0, nb)));
+      const clipped = this.reduceEncodePtr(srcs, k, n, dst, scratch, options.seed ?? 0);
+      if (dstIn) return { bytes: out!.subarray(0, nb), clipped };
+      const packed = u8View(this.mem, dst, nb);
+      if (out) {
+        out.set(packed);
+        return { bytes: out.subarray(0, nb), clipped };
+      }
+      return { bytes: packed.slice(), clipped };
+    } finally {
+      arena.reset(mark);
+    }
+  }
+
+  // ---------------------------------------------------------------- checks
+
+  private checkCount(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > U32_MAX) throw new RangeError(`element count must be an integer in 0..2^32-1, got ${n}`);
+  }
+
+  /** [ptr, ptr + bytes) must lie above heapBase and inside the memory; f32 pointers 4-byte aligned. */
+  private checkRange(what: string, ptr: number, bytes: number, align: number): void {
+    if (!Number.isInteger(ptr) || ptr < 0) throw new RangeError(`${what}: pointer must be a non-negative integer, got ${ptr}`);
+    if (ptr % align !== 0) throw new RangeError(`${what}: pointer ${ptr} must be ${align}-byte aligned`);
+    if (bytes > 0 && ptr < this.kernels.heapBase) throw new RangeError(`${what}: pointer ${ptr} lies below heapBase ${this.kernels.heapBase}`);
+    const size = this.mem.buffer.byteLength;
+    if (ptr + bytes > size) throw new RangeError(`${what}: [${ptr}, ${ptr + bytes}) exceeds the memory (${size} bytes)`);
+  }
+}
+
+function checkSeed(seed: number): number {
+  if (!Number.isInteger(seed) || seed < 0 || seed > U32_MAX) throw new RangeError(`seed must be a u32, got ${seed}`);
+  return seed >>> 0;
+}
+
+function checkDisjoint(a: number, aLen: number, b: number, bLen: number): void {
+  if (a < b + bLen && b < a + aLen && aLen > 0 && bLen > 0) {
+    throw new RangeError(`input [${a}, ${a + aLen}) and output [${b}, ${b + bLen}) overlap in the wasm memory`);
+  }
+}
