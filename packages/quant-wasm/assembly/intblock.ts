@@ -285,6 +285,55 @@ function blockScalar(s: usize, cnt: i32, o: usize, B: i32, int4: bool, sc: i32, 
   }
 }
 
+/**
+ * Scales of the four blocks at s: stores each block's scale field at o + k·BB and returns the four
+ * inverses 1/s (0 for s = 0) with all bits set (NaN) in the lanes of unusual blocks: non-finite,
+ * fp16 overflow, or a subnormal nonzero scale (the scalar code then redoes the whole group).
+ */
+// @ts-ignore: decorator
+@inline function groupScales(s: usize, o: usize, sc: i32, B: i32, INT4: bool, cAbs: v128, cQ: v128, cOne: v128): v128 {
+  const V = B >> 2;
+  const FB: usize = <usize>B << 2;
+  const BB: usize = (sc == SCALE_F32 ? 4 : 2) + <usize>(INT4 ? B >> 1 : B);
+  const amax = hmaxS4(absMaxV(s, V, cAbs), absMaxV(s + FB, V, cAbs), absMaxV(s + 2 * FB, V, cAbs), absMaxV(s + 3 * FB, V, cAbs));
+  const d = f32x4.div(amax, cQ);
+  let h: v128, sv: v128, bad: v128;
+  if (sc == SCALE_FP16) {
+    // fp16 RNE of d >= 0 by the FPU (XNNPACK's bias trick without the Inf/NaN/sign handling, since
+    // those lanes are flagged): base = 2^(max(e, -14) + 15) + 4d rounds 4d at the fp16 quantum, so
+    // base - bias = 4·s exactly and base's low bits hold the fp16 code.
+    const bias = i32x4.add(i32x4.max_s(v128.and(d, v128.load(K_EXP)), v128.load(K_MINBIAS)), v128.load(K_BIASADD));
+    const base = f32x4.add(bias, f32x4.mul(d, f32x4.splat(4)));
+    h = i32x4.add(v128.and(i32x4.shr_u(base, 13), v128.load(K_7C00)), v128.and(base, v128.load(K_FFF)));
+    sv = f32x4.mul(f32x4.sub(base, bias), f32x4.splat(0.25));
+    // fp16 overflow (d >= 65520) / non-finite, or a subnormal nonzero scale
+    bad = v128.or(i32x4.gt_s(d, i32x4.splat(0x477fefff)),
+      v128.and(i32x4.lt_s(h, i32x4.splat(0x0400)), i32x4.ne(h, i32x4.splat(0))));
+  } else if (sc == SCALE_BF16) {
+    h = i32x4.shr_u(i32x4.add(i32x4.add(d, v128.load(K_7FFF)), v128.and(i32x4.shr_u(d, 16), v128.load(K_I1))), 16);
+    sv = i32x4.shl(h, 16);
+    bad = v128.or(i32x4.gt_s(h, i32x4.splat(0x7f7f)),
+      v128.and(i32x4.lt_s(h, i32x4.splat(0x0080)), i32x4.ne(h, i32x4.splat(0))));
+  } else {
+    h = d;
+    sv = d;
+    bad = v128.or(i32x4.gt_s(d, i32x4.splat(0x7f7fffff)),
+      v128.and(i32x4.lt_s(d, i32x4.splat(0x00800000)), i32x4.ne(d, i32x4.splat(0))));
+  }
+  if (sc == SCALE_F32) {
+    v128.store32_lane(o, h, 0);
+    v128.store32_lane(o + BB, h, 1);
+    v128.store32_lane(o + 2 * BB, h, 2);
+    v128.store32_lane(o + 3 * BB, h, 3);
+  } else {
+    v128.store16_lane(o, h, 0);
+    v128.store16_lane(o + BB, h, 2);
+    v128.store16_lane(o + 2 * BB, h, 4);
+    v128.store16_lane(o + 3 * BB, h, 6);
+  }
+  return v128.or(v128.and(f32x4.div(cOne, sv), i32x4.ne(sv, i32x4.splat(0))), bad);
+}
+
 // @ts-ignore: decorator
 @inline function quantizeImpl(
   src: usize, n: u32, dst: usize, sc: i32, seed: u32, index0: u32, B: i32, INT4: bool, STOCH: bool,
@@ -301,56 +350,38 @@ function blockScalar(s: usize, cnt: i32, o: usize, B: i32, int4: bool, sc: i32, 
   const full = n / <u32>B;
   const groups = full & ~3;
   let clipped = 0;
-  let b: u32 = 0;
-  for (; b < groups; b += 4) {
-    const s = src + <usize>b * FB;
-    const o = dst + <usize>b * BB;
-    const amax = hmaxS4(absMaxV(s, V, cAbs), absMaxV(s + FB, V, cAbs), absMaxV(s + 2 * FB, V, cAbs), absMaxV(s + 3 * FB, V, cAbs));
-    const d = f32x4.div(amax, cQ);
-    let h: v128, sv: v128, bad: v128;
-    if (sc == SCALE_FP16) {
-      h = f16EncodeV(d, cAbs, v128.load(K_TO_INF), v128.load(K_TO_ZERO), v128.load(K_EXP), v128.load(K_MINBIAS),
-        v128.load(K_BIASADD), v128.load(K_7C00), v128.load(K_FFF), v128.load(K_7E00), v128.load(K_8000));
-      sv = f16DecodeV(h, v128.load(K_F16EM), v128.load(K_2P112), v128.load(K_F16INF), v128.load(K_EXP), v128.load(K_8000));
-      // overflow / non-finite (h > 0x7BFF) or a subnormal nonzero scale
-      bad = v128.or(i32x4.gt_s(h, i32x4.splat(0x7bff)),
-        v128.and(i32x4.lt_s(h, i32x4.splat(0x0400)), i32x4.ne(h, i32x4.splat(0))));
-    } else if (sc == SCALE_BF16) {
-      h = i32x4.shr_u(i32x4.add(i32x4.add(d, v128.load(K_7FFF)), v128.and(i32x4.shr_u(d, 16), v128.load(K_I1))), 16);
-      sv = i32x4.shl(h, 16);
-      bad = v128.or(i32x4.gt_s(h, i32x4.splat(0x7f7f)),
-        v128.and(i32x4.lt_s(h, i32x4.splat(0x0080)), i32x4.ne(h, i32x4.splat(0))));
-    } else {
-      h = d;
-      sv = d;
-      bad = v128.or(i32x4.gt_s(d, i32x4.splat(0x7f7fffff)),
-        v128.and(i32x4.lt_s(d, i32x4.splat(0x00800000)), i32x4.ne(d, i32x4.splat(0))));
+  // Software-pipelined: the scales of group g + 4 (a long dependency chain: reduce, two divisions,
+  // scale rounding) are computed before the elements of group g are encoded, so the out-of-order
+  // core overlaps the two. The inner loop contains no call (a call would make V8 spill every
+  // vector register); a group flagged unusual leaves it for the scalar code and comes back.
+  let g: u32 = 0;
+  let cur = i32x4.splat(0);
+  if (groups > 0) cur = groupScales(src, dst, sc, B, INT4, cAbs, cQ, cOne);
+  while (g < groups) {
+    let nxt = cur;
+    while (true) {
+      if (g + 4 < groups) nxt = groupScales(src + <usize>(g + 4) * FB, dst + <usize>(g + 4) * BB, sc, B, INT4, cAbs, cQ, cOne);
+      if (v128.any_true(f32x4.ne(cur, cur))) break;
+      const s = src + <usize>g * FB;
+      const o = dst + <usize>g * BB + SB;
+      const i0 = index0 + g * <u32>B;
+      encodeBlock(s, o, lane(cur, 0), B, INT4, STOCH, i0, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+      encodeBlock(s + FB, o + BB, lane(cur, 1), B, INT4, STOCH, i0 + <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+      encodeBlock(s + 2 * FB, o + 2 * BB, lane(cur, 2), B, INT4, STOCH, i0 + 2 * <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+      encodeBlock(s + 3 * FB, o + 3 * BB, lane(cur, 3), B, INT4, STOCH, i0 + 3 * <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+      g += 4;
+      cur = nxt;
+      if (g >= groups) break;
     }
-    if (v128.any_true(bad)) {
-      for (let k: u32 = 0; k < 4; k++) {
-        const bk = b + k;
-        clipped += blockScalar(src + <usize>bk * FB, B, dst + <usize>bk * BB, B, INT4, sc, STOCH, seed, index0 + bk * <u32>B);
-      }
-      continue;
+    if (g >= groups) break;
+    for (let k: u32 = 0; k < 4; k++) {
+      const bk = g + k;
+      clipped += blockScalar(src + <usize>bk * FB, B, dst + <usize>bk * BB, B, INT4, sc, STOCH, seed, index0 + bk * <u32>B);
     }
-    const inv = v128.and(f32x4.div(cOne, sv), i32x4.ne(sv, i32x4.splat(0)));
-    if (sc == SCALE_F32) {
-      v128.store32_lane(o, h, 0);
-      v128.store32_lane(o + BB, h, 1);
-      v128.store32_lane(o + 2 * BB, h, 2);
-      v128.store32_lane(o + 3 * BB, h, 3);
-    } else {
-      v128.store16_lane(o, h, 0);
-      v128.store16_lane(o + BB, h, 2);
-      v128.store16_lane(o + 2 * BB, h, 4);
-      v128.store16_lane(o + 3 * BB, h, 6);
-    }
-    const i0 = index0 + b * <u32>B;
-    encodeBlock(s, o + SB, lane(inv, 0), B, INT4, STOCH, i0, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
-    encodeBlock(s + FB, o + BB + SB, lane(inv, 1), B, INT4, STOCH, i0 + <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
-    encodeBlock(s + 2 * FB, o + 2 * BB + SB, lane(inv, 2), B, INT4, STOCH, i0 + 2 * <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
-    encodeBlock(s + 3 * FB, o + 3 * BB + SB, lane(inv, 3), B, INT4, STOCH, i0 + 3 * <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+    g += 4;
+    cur = nxt;
   }
+  let b = groups;
   for (; b < full; b++) {
     clipped += blockScalar(src + <usize>b * FB, B, dst + <usize>b * BB, B, INT4, sc, STOCH, seed, index0 + b * <u32>B);
   }

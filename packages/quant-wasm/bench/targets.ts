@@ -77,11 +77,15 @@ export function evaluateTargets(rows: Row[]): TargetResult[] {
     const missing = vals.filter((x) => x.v === null);
     const worst = vals.filter((x) => x.v !== null).sort((a, b) => a.v! - b.v!)[0];
     const failing = vals.filter((x) => x.v !== null && x.v < t.atLeast);
-    let measured = worst ? (sel.length === 1 ? fmt(worst.v!, t.unit) : `worst ${fmt(worst.v!, t.unit)} (${worst.r.format} ${worst.r.op} ${worst.r.sizeBytes / 1024} KiB)`) : "";
+    let measured = worst ? (sel.length === 1 ? fmt(worst.v!, t.unit) : `worst ${fmt(worst.v!, t.unit)} (${worst.r.format} ${worst.r.op} ${sizeLabel(worst.r.sizeBytes)})`) : "";
     if (t.unit === "") measured = `${vals.length - failing.length - missing.length}/${vals.length} identical`;
     if (missing.length) measured += `${measured ? "; " : ""}n/a for ${[...new Set(missing.map((x) => x.r.format))].join(", ")}`;
     return { text: t.text, measured, status: failing.length === 0 && missing.length === 0 ? "met" : "not met" };
   });
+}
+
+function sizeLabel(bytes: number): string {
+  return bytes >= 1 << 20 ? `${bytes / (1 << 20)} MiB` : `${bytes / 1024} KiB`;
 }
 
 function fmt(v: number, unit: string): string {

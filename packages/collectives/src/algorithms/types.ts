@@ -1,0 +1,35 @@
+import type { Engine } from "../engine.js";
+
+/** One segment of an all-reduce, as every rank sees it (identical on all ranks but `dst`). */
+export interface Segment {
+  /** elements in this segment */
+  readonly len: number;
+  /**
+   * Byte offset in shared memory where the rank must leave the sum: its own input region X(rank)
+   * (zero-copy in-place calls) or its scratch S(rank) (the communicator copies it out).
+   */
+  readonly dst: number;
+  /** codec descriptor (compressed algorithms only) */
+  readonly desc: number;
+  /** codec block size (0 for casts) */
+  readonly block: number;
+  /** seed for stochastic rounding */
+  readonly seed: number;
+  /** the step number of the arrival barrier this segment started with */
+  readonly arrive: number;
+}
+
+/**
+ * An all-reduce algorithm. `prepare` runs before the arrival barrier and may write only this rank's
+ * own input/packed regions (no peer reads them until the arrival). `run` runs after every rank has
+ * arrived (inputs visible); on return the sum is at `seg.dst` and no peer will read any of this
+ * rank's regions for this segment any more (each algorithm ends with the steps that guarantee it;
+ * see the hazard notes in each file).
+ */
+export interface AllReduceAlgorithm {
+  readonly name: string;
+  /** descriptor id (layout.ts D_ALGORITHM); part of the cross-rank mismatch check */
+  readonly id: number;
+  prepare?(e: Engine, seg: Segment): void;
+  run(e: Engine, seg: Segment): void;
+}

@@ -1,0 +1,456 @@
+// The shared-memory communicator: one per rank, created from a structured-cloneable RankInit.
+// Every collective call is: validate locally → stage the input into X(rank) (skipped for zero-copy
+// views from alloc()) → algorithm.prepare → write this rank's op descriptor and arrive (publish a
+// step, wait for all peers) → compare all descriptors (mismatch → every rank throws the same error)
+// → algorithm.run → copy the result out. Calls longer than `capacity` run as consecutive segments.
+import { type CodecSpec, descriptorOf, formatById, instantiateQuantKernels } from "@tensorwire/quant-wasm";
+import { compressedAllgather } from "./algorithms/compressed-allgather.js";
+import { compressedTwoShot } from "./algorithms/compressed-two-shot.js";
+import { oneShot } from "./algorithms/one-shot.js";
+import { ring } from "./algorithms/ring.js";
+import { twoShot } from "./algorithms/two-shot.js";
+import type { AllReduceAlgorithm, Segment } from "./algorithms/types.js";
+import { Engine } from "./engine.js";
+import { CollectiveError } from "./errors.js";
+import {
+  D_ALGORITHM, D_CODEC, D_COMPARED, D_FLAGS, D_INPUT, D_LENGTH, D_OP, D_ROOT, D_SCHEME, D_SEGMENT, D_SEQ, D_TOTAL,
+  FLAG_ZERO_COPY, checkHeader, descWord,
+} from "./layout.js";
+import { toCodecSpec } from "./options.js";
+import { Sync } from "./sync.js";
+import { chooseAlgorithm, chooseScheme, shouldCompress } from "./tuning.js";
+import type {
+  AllReduceOptions, CallStats, CollectiveOptions, CommStats, Communicator, CompressionScheme, OpName, RankInit,
+  ResolvedOptions,
+} from "./types.js";
+
+/** Op ids in descriptors. Part of the shared-memory protocol: never renumber. */
+const OP_IDS: Record<OpName, number> = { allReduce: 1, reduceScatter: 2, allGather: 3, broadcast: 4, barrier: 5 };
+const OP_NAMES = Object.fromEntries(Object.entries(OP_IDS).map(([k, v]) => [v, k])) as Record<number, string>;
+/** Algorithm id of collectives with a single fixed schedule; −1 marks a call its rank rejected. */
+const FIXED = 6;
+const INVALID = -1;
+const ALGORITHMS: readonly AllReduceAlgorithm[] = [oneShot, twoShot, ring, compressedAllgather, compressedTwoShot];
+const ALG_NAMES: Record<number, string> = { ...Object.fromEntries(ALGORITHMS.map((a) => [a.id, a.name])), [FIXED]: "fixed", [INVALID]: "(rejected)" };
+const SCHEME_IDS: Record<CompressionScheme, number> = { allgather: 1, "two-shot": 2 };
+const NO_CODEC = -1;
+/** One-shot stages alloc() views up to this size instead of reading them in place (see allReduce). */
+const ONE_SHOT_STAGE_BYTES = 64 * 1024;
+
+function codecName(spec: CodecSpec): string {
+  const f = spec.block ? `${spec.format}/b${spec.block}/${spec.scale}` : spec.format;
+  return spec.rounding === "stochastic" ? `${f}/sr` : f;
+}
+
+function codecWordName(w: number): string {
+  if (w === NO_CODEC) return "none";
+  const f = formatById(w & 0xff);
+  return f ? `${f.name} (descriptor 0x${(w >>> 0).toString(16)})` : `descriptor 0x${(w >>> 0).toString(16)}`;
+}
+
+const FIELD_NAMES: Record<number, [string, (v: number) => string]> = {
+  [D_OP]: ["operation", (v) => OP_NAMES[v] ?? String(v)],
+  [D_ALGORITHM]: ["algorithm", (v) => ALG_NAMES[v] ?? String(v)],
+  [D_CODEC]: ["codec", codecWordName],
+  [D_SCHEME]: ["compression scheme", (v) => (v === 0 ? "none" : v === 1 ? "allgather" : "two-shot")],
+  [D_ROOT]: ["root", String],
+  [D_TOTAL]: ["length", String],
+  [D_SEGMENT]: ["segment", String],
+  [D_LENGTH]: ["segment length", String],
+};
+
+interface Plan {
+  alg: AllReduceAlgorithm;
+  codec: CodecSpec | null;
+  desc: number;
+  scheme: CompressionScheme | null;
+}
+
+export class SharedCommunicator implements Communicator {
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly capacity: number;
+  private readonly opts: ResolvedOptions;
+  private readonly buf: ArrayBufferLike;
+  private readonly i32: Int32Array;
+  private readonly f32: Float32Array;
+  private readonly sync: Sync;
+  private readonly e: Engine;
+  private readonly init: RankInit;
+  private opSeq = 0;
+  private closed = false;
+  private readonly codecProbe = new Map<number, string | null>();
+  private totals: CommStats = SharedCommunicator.emptyStats();
+  private callWait0 = 0;
+  private myFlags = 0;
+
+  constructor(init: RankInit) {
+    const { rank, worldSize, memory, module, layout, options } = init;
+    if (!(memory instanceof WebAssembly.Memory)) throw new TypeError("init.memory must be a shared WebAssembly.Memory");
+    if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new RangeError(`rank ${rank} out of range 0..${worldSize - 1}`);
+    if (layout.worldSize !== worldSize) throw new RangeError("init.layout was computed for another world size");
+    this.init = init;
+    this.rank = rank;
+    this.worldSize = worldSize;
+    this.capacity = layout.capacity;
+    this.opts = options;
+    const k = instantiateQuantKernels(module, memory);
+    if (k.heapBase > layout.ctrlBase) throw new Error(`quant.wasm heap base ${k.heapBase} overlaps the control block at ${layout.ctrlBase}`);
+    this.buf = memory.buffer;
+    if (this.buf.byteLength < layout.totalBytes) throw new Error(`shared memory has ${this.buf.byteLength} bytes, the layout needs ${layout.totalBytes}`);
+    this.i32 = new Int32Array(this.buf);
+    this.f32 = new Float32Array(this.buf);
+    checkHeader(this.i32, layout);
+    this.sync = new Sync(this.i32, layout, rank, {
+      spinCount: options.spinCount, adaptive: options.adaptiveSpin, waitSliceMs: options.waitSliceMs, timeoutMs: options.timeoutMs, timing: options.timing,
+    });
+    this.e = new Engine(rank, layout, this.sync, k.exports, this.buf, options.link, options.timing);
+  }
+
+  /** The init object this communicator was created from (e.g. to inspect options). */
+  get options(): ResolvedOptions { return this.opts; }
+  /** Whether sums run in quant.wasm's SIMD f32 kernel (false: plain JS loops). */
+  get simdSums(): boolean { return this.e.wasmF32; }
+  /** The shared memory (its byteLength never changes after creation). */
+  get memory(): WebAssembly.Memory { return this.init.memory; }
+
+  // ---- public collectives -----------------------------------------------------------------------
+
+  allReduce(data: Float32Array, options: AllReduceOptions = {}): Float32Array {
+    const t0 = this.begin();
+    const n = data.length;
+    const out = options.output ?? data;
+    let invalid: string | null = out.length !== n ? `output length ${out.length} differs from input length ${n}` : null;
+    let plan: Plan | null = null;
+    try {
+      plan = this.plan(n, options);
+    } catch (e) {
+      invalid ??= (e as Error).message;
+    }
+    if (this.worldSize === 1) {
+      if (invalid) throw this.invalid(invalid);
+      if (out !== data) out.set(data);
+      return this.finish("allReduce", plan!.alg.name, null, null, n, t0, out);
+    }
+    const e = this.e, r = this.rank, C = this.capacity;
+    // A small one-shot copies even an alloc() view into the op's staging buffer: a copy of a few KiB
+    // is cheaper than the final "done reading" barrier that reading the view in place would need.
+    const zcIn = this.isInput(data) && !(plan?.alg === oneShot && 4 * n <= ONE_SHOT_STAGE_BYTES);
+    const zcOut = this.isInput(out);
+    const segs = Math.max(1, Math.ceil(n / C));
+    for (let i = 0; i < segs; i++) {
+      const off = i * C, len = Math.min(C, n - off);
+      const seg: Segment = {
+        len, dst: zcOut ? e.X(r) : e.S(r), desc: plan?.desc ?? 0, block: plan?.codec?.block ?? 0,
+        seed: ((options.seed ?? 0) + Math.imul(this.opSeq + 1, 0x9e3779b1) + Math.imul(r + 1, 0x85ebca77)) >>> 0, arrive: 0,
+      };
+      this.setInput(data, zcIn, zcIn);
+      if (!invalid) {
+        try {
+          if (!zcIn) this.stage(data, off, len);
+          plan!.alg.prepare?.(e, seg);
+        } catch (err) {
+          invalid = (err as Error).message;
+        }
+      }
+      const step = this.arrive(OP_IDS.allReduce, invalid ? INVALID : plan!.alg.id, plan?.codec ? plan.desc : NO_CODEC,
+        plan?.scheme ? SCHEME_IDS[plan.scheme] : 0, 0, n, i, len, invalid);
+      plan!.alg.run(e, { ...seg, arrive: step });
+      if (!zcOut) this.copyOut(out, off, seg.dst, len);
+    }
+    return this.finish("allReduce", plan!.alg.name, plan!.codec ? codecName(plan!.codec) : null, plan!.scheme, n, t0, out);
+  }
+
+  reduceScatter(input: Float32Array, options: CollectiveOptions = {}): Float32Array {
+    const t0 = this.begin();
+    const n = input.length, p = this.worldSize, r = this.rank;
+    const [a, b] = this.chunkRange(n, r);
+    const out = options.output ?? new Float32Array(b - a);
+    let invalid: string | null = out.length !== b - a ? `output length ${out.length}, expected this rank's chunk length ${b - a}` : null;
+    if (n > this.capacity) invalid ??= `reduceScatter input of ${n} elements exceeds the capacity ${this.capacity} (raise maxMessageBytes)`;
+    if (p === 1) {
+      if (invalid) throw this.invalid(invalid);
+      out.set(input);
+      return this.finish("reduceScatter", "fixed", null, null, n, t0, out);
+    }
+    const e = this.e;
+    const zc = this.isInput(input);
+    this.setInput(input, zc, zc);
+    if (!invalid && !zc) this.stage(input, 0, n);
+    this.arrive(OP_IDS.reduceScatter, invalid ? INVALID : FIXED, NO_CODEC, 0, 0, n, 0, n, invalid);
+    // owner r sums chunk r of every rank's input in rank order (the two-shot reduce-scatter step)
+    e.received((p - 1) * 4 * (b - a));
+    e.sent(4 * (n - (b - a)));
+    e.sumRanks(e.S(r) + 4 * a, (q) => e.I(q) + 4 * a, b - a);
+    this.sync.barrier(); // peers are done reading X(r)
+    this.copyOut(out, 0, e.S(r) + 4 * a, b - a);
+    return this.finish("reduceScatter", "fixed", null, null, n, t0, out);
+  }
+
+  allGather(input: Float32Array, options: CollectiveOptions = {}): Float32Array {
+    const t0 = this.begin();
+    const n = input.length, p = this.worldSize;
+    const out = options.output ?? new Float32Array(p * n);
+    let invalid: string | null = out.length !== p * n ? `output length ${out.length}, expected ${p} × ${n}` : null;
+    if (out.buffer === this.buf) invalid ??= "allGather output must not live in the group's shared memory";
+    if (p === 1) {
+      if (invalid) throw this.invalid(invalid);
+      out.set(input);
+      return this.finish("allGather", "fixed", null, null, n, t0, out);
+    }
+    const e = this.e, C = this.capacity, zc = this.isInput(input);
+    const segs = Math.max(1, Math.ceil(n / C));
+    for (let i = 0; i < segs; i++) {
+      const off = i * C, len = Math.min(C, n - off);
+      this.setInput(input, zc, zc);
+      if (!invalid && !zc) this.stage(input, off, len);
+      this.arrive(OP_IDS.allGather, invalid ? INVALID : FIXED, NO_CODEC, 0, 0, n, i, len, invalid);
+      e.received((p - 1) * 4 * len);
+      e.sent((p - 1) * 4 * len);
+      for (let q = 0; q < p; q++) this.copyOut(out, q * n + off, e.I(q), len);
+      this.sync.barrier(); // peers are done reading X(r)
+    }
+    return this.finish("allGather", "fixed", null, null, n, t0, out);
+  }
+
+  broadcast(data: Float32Array, root: number, options: CollectiveOptions = {}): Float32Array {
+    const t0 = this.begin();
+    const n = data.length, p = this.worldSize, r = this.rank;
+    const out = options.output ?? data;
+    let invalid: string | null = out.length !== n ? `output length ${out.length} differs from input length ${n}` : null;
+    if (!Number.isInteger(root) || root < 0 || root >= p) invalid ??= `root ${root} is not a rank of this group (0..${p - 1})`;
+    if (p === 1) {
+      if (invalid) throw this.invalid(invalid);
+      if (out !== data) out.set(data);
+      return this.finish("broadcast", "fixed", null, null, n, t0, out);
+    }
+    const e = this.e, C = this.capacity;
+    const zcIn = this.isInput(data), zcOut = this.isInput(out);
+    const segs = Math.max(1, Math.ceil(n / C));
+    for (let i = 0; i < segs; i++) {
+      const off = i * C, len = Math.min(C, n - off);
+      this.setInput(data, zcIn, zcIn || zcOut);
+      if (!invalid && r === root && !zcIn) this.stage(data, off, len);
+      this.arrive(OP_IDS.broadcast, invalid ? INVALID : FIXED, NO_CODEC, 0, root, n, i, len, invalid);
+      if (r !== root) {
+        e.received(4 * len);
+        if (zcOut) e.copy(e.X(r), e.I(root), len);
+        else this.copyOut(out, off, e.I(root), len);
+      } else {
+        e.sent((p - 1) * 4 * len);
+        if (out !== data) {
+          if (zcOut) e.copy(e.X(r), e.I(root), len);
+          else this.copyOut(out, off, e.I(root), len);
+        }
+      }
+      this.sync.barrier(); // every rank has copied the root's segment
+    }
+    return this.finish("broadcast", "fixed", null, null, n, t0, out);
+  }
+
+  barrier(): void {
+    const t0 = this.begin();
+    if (this.worldSize > 1) this.arrive(OP_IDS.barrier, FIXED, NO_CODEC, 0, 0, 0, 0, 0, null);
+    this.finish("barrier", "fixed", null, null, 0, t0, null);
+  }
+
+  alloc(n: number): Float32Array {
+    if (!Number.isInteger(n) || n < 0 || n > this.capacity) {
+      throw new RangeError(`alloc(${n}): n must be an integer in 0..${this.capacity} (the capacity; raise maxMessageBytes)`);
+    }
+    return new Float32Array(this.buf, this.e.X(this.rank), n);
+  }
+
+  chunkRange(n: number, rank: number = this.rank): [number, number] {
+    const p = this.worldSize;
+    return [Math.floor((rank * n) / p), Math.floor(((rank + 1) * n) / p)];
+  }
+
+  get stats(): CommStats {
+    return { ...this.totals, last: this.totals.last ? { ...this.totals.last } : null };
+  }
+
+  resetStats(): void {
+    this.totals = SharedCommunicator.emptyStats();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sync.markClosed();
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private static emptyStats(): CommStats {
+    return { calls: 0, bytesSent: 0, bytesReceived: 0, syncMs: 0, codecMs: 0, copyMs: 0, linkMs: 0, totalMs: 0, last: null };
+  }
+
+  private invalid(msg: string): CollectiveError {
+    return new CollectiveError(`rank ${this.rank}: ${msg}`, { code: "invalid", rank: this.rank });
+  }
+
+  private begin(): number {
+    if (this.closed) throw new CollectiveError(`rank ${this.rank}: communicator is closed`, { code: "closed", rank: this.rank });
+    this.sync.checkAbort();
+    const c = this.e.c;
+    c.bytesSent = 0; c.bytesReceived = 0; c.codecMs = 0; c.copyMs = 0; c.linkMs = 0;
+    this.callWait0 = this.sync.waitMs;
+    return this.opts.timing ? performance.now() : 0;
+  }
+
+  private finish<T>(op: OpName, algorithm: string, codec: string | null, scheme: CompressionScheme | null, n: number, t0: number, out: T): T {
+    const c = this.e.c;
+    const last: CallStats = {
+      op, algorithm, codec, scheme, elements: n, bytesSent: c.bytesSent, bytesReceived: c.bytesReceived,
+      syncMs: this.sync.waitMs - this.callWait0, codecMs: c.codecMs, copyMs: c.copyMs, linkMs: c.linkMs,
+      totalMs: this.opts.timing ? performance.now() - t0 : 0,
+    };
+    const t = this.totals;
+    t.calls++;
+    t.bytesSent += last.bytesSent; t.bytesReceived += last.bytesReceived; t.syncMs += last.syncMs;
+    t.codecMs += last.codecMs; t.copyMs += last.copyMs; t.linkMs += last.linkMs; t.totalMs += last.totalMs;
+    t.last = last;
+    return out;
+  }
+
+  /** Is `a` exactly this rank's send buffer (a view from alloc())? Then it is read in place. */
+  private isInput(a: Float32Array): boolean {
+    return a.buffer === this.buf && a.byteOffset === this.e.X(this.rank);
+  }
+
+  /**
+   * Where this rank's input for the next op lives: its alloc() view (zero-copy) or the staging
+   * buffer of the next op's parity. `inPlace` marks ops that touch the alloc() view in place.
+   */
+  private setInput(_data: Float32Array, zeroCopy: boolean, inPlace: boolean): void {
+    const e = this.e, r = this.rank;
+    e.inp[r] = zeroCopy ? e.X(r) : e.stage(r, this.opSeq + 1);
+    this.myFlags = inPlace ? FLAG_ZERO_COPY : 0;
+  }
+
+  private stage(src: Float32Array, off: number, len: number): void {
+    if (len === 0) return;
+    const t = this.e.clock();
+    this.f32.set(off === 0 && len === src.length ? src : src.subarray(off, off + len), this.e.inp[this.rank]! >>> 2);
+    if (this.opts.timing) this.e.c.copyMs += performance.now() - t;
+  }
+
+  private copyOut(out: Float32Array, outOff: number, src: number, len: number): void {
+    if (len === 0) return;
+    const t = this.e.clock();
+    out.set(this.f32.subarray(src >>> 2, (src >>> 2) + len), outOff);
+    if (this.opts.timing) this.e.c.copyMs += performance.now() - t;
+  }
+
+  /** Resolve algorithm / codec / scheme for an allReduce of n elements (identical on every rank). */
+  private plan(n: number, o: AllReduceOptions): Plan {
+    const p = this.worldSize, link = this.opts.link, bytes = 4 * n;
+    const codec = o.codec !== undefined ? toCodecSpec(o.codec) : this.opts.codec;
+    const when = o.compress ?? (o.codec !== undefined ? true : this.opts.compress);
+    const compress = codec !== null && p > 1 && (when === true || (when === "auto" && shouldCompress(bytes, p, link, codec)));
+    if (compress) {
+      const desc = descriptorOf(codec);
+      this.checkCodec(desc, codec);
+      const s = o.scheme ?? this.opts.scheme;
+      const scheme = s === "auto" ? chooseScheme(bytes, p, link, codec) : s;
+      if (scheme !== "allgather" && scheme !== "two-shot") throw new RangeError(`unknown compression scheme "${String(scheme)}"`);
+      return { alg: scheme === "allgather" ? compressedAllgather : compressedTwoShot, codec, desc, scheme };
+    }
+    const a = o.algorithm ?? this.opts.algorithm;
+    const name = a === "auto" ? chooseAlgorithm(bytes, p, link) : a;
+    const alg = name === "one-shot" ? oneShot : name === "two-shot" ? twoShot : name === "ring" ? ring : null;
+    if (!alg) throw new RangeError(`unknown algorithm "${String(a)}"`);
+    return { alg, codec: null, desc: 0, scheme: null };
+  }
+
+  private checkCodec(desc: number, spec: CodecSpec): void {
+    let why = this.codecProbe.get(desc);
+    if (why === undefined) {
+      why = this.e.probeCodec(desc);
+      this.codecProbe.set(desc, why);
+    }
+    if (why !== null) throw new Error(`codec ${codecName(spec)} is not usable: ${why}`);
+  }
+
+  /**
+   * Write this rank's descriptor for the next op, publish the arrival and wait for every peer; then
+   * compare all descriptors. Every rank reads the same descriptors, so either all ranks proceed or all
+   * throw (the group stays usable after a mismatch). Returns the arrival step.
+   */
+  private arrive(op: number, alg: number, codec: number, scheme: number, root: number, total: number, segment: number, len: number, invalid: string | null): number {
+    const seq = ++this.opSeq;
+    const i32 = this.i32, l = this.init.layout, p = this.worldSize;
+    const d = descWord(l, this.rank, seq);
+    i32[d + D_SEQ] = seq;
+    i32[d + D_OP] = op;
+    i32[d + D_ALGORITHM] = alg;
+    i32[d + D_CODEC] = codec;
+    i32[d + D_SCHEME] = scheme;
+    i32[d + D_ROOT] = root;
+    i32[d + D_TOTAL] = total;
+    i32[d + D_SEGMENT] = segment;
+    i32[d + D_LENGTH] = len;
+    i32[d + D_INPUT] = this.e.inp[this.rank]!;
+    i32[d + D_FLAGS] = this.myFlags;
+    this.myFlags = 0;
+    const step = this.sync.publish();
+    this.sync.waitAll(step);
+    // compare every rank's descriptor with mine
+    const mine = d;
+    let bad = invalid !== null;
+    for (let q = 0; q < p && !bad; q++) {
+      if (q === this.rank) continue;
+      const dq = descWord(l, q, seq);
+      if (i32[dq + D_SEQ] !== seq) bad = true;
+      for (let w = D_OP; w < D_OP + D_COMPARED && !bad; w++) if (i32[dq + w] !== i32[mine + w]) bad = true;
+    }
+    if (bad) throw this.mismatchError(seq, invalid);
+    const e = this.e;
+    let flags = 0;
+    for (let q = 0; q < p; q++) {
+      const dq = descWord(l, q, seq);
+      e.inp[q] = i32[dq + D_INPUT]!;
+      flags |= i32[dq + D_FLAGS]!;
+    }
+    e.inPlace = (flags & FLAG_ZERO_COPY) !== 0;
+    return step;
+  }
+
+  private mismatchError(seq: number, invalid: string | null): CollectiveError {
+    const i32 = this.i32, l = this.init.layout, p = this.worldSize;
+    if (invalid !== null) return this.invalid(invalid);
+    const rejected: number[] = [];
+    for (let q = 0; q < p; q++) if (i32[descWord(l, q, seq) + D_ALGORITHM] === INVALID) rejected.push(q);
+    if (rejected.length) {
+      return new CollectiveError(`rank ${this.rank}: collective call rejected by rank${rejected.length > 1 ? "s" : ""} ${rejected.join(", ")} (invalid arguments there; see that rank's error)`, { code: "mismatch", ranks: rejected, rank: this.rank });
+    }
+    const parts: string[] = [];
+    const ranks = new Set<number>();
+    for (let w = D_OP; w < D_OP + D_COMPARED; w++) {
+      const byValue = new Map<number, number[]>();
+      for (let q = 0; q < p; q++) {
+        const v = i32[descWord(l, q, seq) + w]!;
+        const list = byValue.get(v);
+        if (list) list.push(q);
+        else byValue.set(v, [q]);
+      }
+      if (byValue.size > 1) {
+        const [name, fmt] = FIELD_NAMES[w]!;
+        const groups = [...byValue.entries()].map(([v, qs]) => `${fmt(v)} on rank${qs.length > 1 ? "s" : ""} ${qs.join(",")}`);
+        parts.push(`${name} differs: ${groups.join("; ")}`);
+        // the minority values name the odd ranks out
+        const sorted = [...byValue.values()].sort((x, y) => y.length - x.length);
+        for (const qs of sorted.slice(1)) qs.forEach((q) => ranks.add(q));
+      }
+    }
+    return new CollectiveError(`rank ${this.rank}: mismatched collective calls across ranks: ${parts.join(" | ")}`, {
+      code: "mismatch", ranks: [...ranks].sort((a, b) => a - b), rank: this.rank,
+    });
+  }
+}
+
+/** Join a group: create this rank's communicator from its init object (synchronous; in a worker). */
+export function createCommunicator(init: RankInit): SharedCommunicator {
+  return new SharedCommunicator(init);
+}

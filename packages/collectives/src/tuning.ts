@@ -1,0 +1,119 @@
+/**
+ * Algorithm and compression choices for `algorithm: "auto"` / `compress: "auto"` / `scheme: "auto"`.
+ * Every choice is a pure function of (bytes, worldSize, link, codec), so all ranks agree.
+ *
+ * Without a link model (plain shared memory) the algorithm comes from THRESHOLDS, measured by
+ * `npm run bench -w @tensorwire/collectives` (bench/bench.ts; BENCHMARKS.md has the run). With a
+ * link model, every candidate's time is estimated as
+ *     steps · latency + bytes read per rank / bandwidth + local work / LOCAL_GBPS
+ * and the cheapest wins (the same cost model decides whether compression pays).
+ */
+import { type CodecSpec, bitsPerValue } from "@tensorwire/quant-wasm";
+import type { AlgorithmName, CompressionScheme, LinkModel } from "./types.js";
+
+/**
+ * Shared memory, no link model: one-shot up to `oneShotMaxBytes` (per rank message), two-shot above.
+ * The ring is never chosen on shared memory: it has 2(p−1) steps for the same bytes as two-shot.
+ * Source: BENCHMARKS.md "auto thresholds" (p = 2, 4; 2-core Zen 4 VM, Node 20) — the largest size
+ * at which one-shot's median time was still ≤ two-shot's.
+ */
+export const THRESHOLDS: readonly { maxWorldSize: number; oneShotMaxBytes: number }[] = [
+  { maxWorldSize: 2, oneShotMaxBytes: 256 * 1024 },
+  { maxWorldSize: 4, oneShotMaxBytes: 64 * 1024 },
+  { maxWorldSize: Infinity, oneShotMaxBytes: 16 * 1024 },
+];
+
+/**
+ * Local work throughput (bytes of f32 processed per second, one thread) for the cost model.
+ * Source: BENCHMARKS.md "Local kernels" (quant-wasm kernels and TypedArray copies on this machine
+ * class, between the in-cache 1 MiB and the DRAM-bound 16 MiB figures; rounded).
+ */
+export const LOCAL_BYTES_PER_SEC = {
+  /** f32 copy (TypedArray.copyWithin) */
+  copy: 10e9,
+  /** f32 dst += src (quant-wasm f32 dequantize-accumulate, cache-blocked) */
+  sum: 10e9,
+  /** quantize, per f32 input byte (q8_0 ≈ 6, mxfp4 ≈ 5, nvfp4 ≈ 4 GB/s) */
+  quantize: 5e9,
+  /** dequantize(-accumulate), per f32 output byte */
+  dequantize: 10e9,
+} as const;
+
+interface Cost {
+  steps: number;
+  /** bytes read from peers per rank */
+  bytes: number;
+  /** local work in seconds */
+  local: number;
+  /** pipelined: link time overlaps local work (compressed allgather) */
+  overlap?: boolean;
+}
+
+function uncompressedCost(alg: AlgorithmName, M: number, p: number): Cost {
+  const L = LOCAL_BYTES_PER_SEC;
+  switch (alg) {
+    case "one-shot": return { steps: 1, bytes: (p - 1) * M, local: M / L.copy + (p - 1) * M / L.sum + M / L.copy };
+    case "two-shot": return { steps: 2, bytes: 2 * (p - 1) / p * M, local: M / p / L.copy + (p - 1) * M / p / L.sum + M / L.copy };
+    case "ring": return { steps: 2 * (p - 1), bytes: 2 * (p - 1) / p * M, local: (p - 1) * M / p * (1 / L.copy + 1 / L.sum) + 2 * M / L.copy };
+  }
+}
+
+function compressedCost(scheme: CompressionScheme, M: number, p: number, codec: CodecSpec): Cost {
+  const L = LOCAL_BYTES_PER_SEC;
+  const c = 32 / bitsPerValue(codec);
+  switch (scheme) {
+    case "allgather": return { steps: 1, bytes: (p - 1) * M / c, local: M / L.quantize + p * M / L.dequantize, overlap: true };
+    case "two-shot": return { steps: 2, bytes: 2 * (p - 1) / p * M / c, local: M / L.quantize + M / L.dequantize + M / p / L.quantize + M / L.dequantize };
+  }
+}
+
+function seconds(cost: Cost, link: LinkModel): number {
+  const wire = cost.bytes / link.bandwidthBytesPerSec;
+  return cost.steps * link.latencySec + (cost.overlap ? Math.max(wire, cost.local) : wire + cost.local);
+}
+
+/** Modelled seconds of an uncompressed all-reduce of M bytes per rank over the link. */
+export function modelAllReduce(alg: AlgorithmName, M: number, p: number, link: LinkModel): number {
+  return seconds(uncompressedCost(alg, M, p), link);
+}
+
+/** Modelled seconds of a compressed all-reduce of M bytes per rank over the link. */
+export function modelCompressed(scheme: CompressionScheme, M: number, p: number, link: LinkModel, codec: CodecSpec): number {
+  return seconds(compressedCost(scheme, M, p, codec), link);
+}
+
+/** The uncompressed algorithm for `bytes` per rank at world size p. */
+export function chooseAlgorithm(bytes: number, p: number, link: LinkModel | null): AlgorithmName {
+  if (p <= 2 && !link) return bytes <= THRESHOLDS[0]!.oneShotMaxBytes ? "one-shot" : "two-shot";
+  if (!link) {
+    const row = THRESHOLDS.find((t) => p <= t.maxWorldSize)!;
+    return bytes <= row.oneShotMaxBytes ? "one-shot" : "two-shot";
+  }
+  let best: AlgorithmName = "one-shot";
+  let bestT = Infinity;
+  for (const a of ["one-shot", "two-shot", "ring"] as const) {
+    const t = modelAllReduce(a, bytes, p, link);
+    if (t < bestT) { bestT = t; best = a; }
+  }
+  return best;
+}
+
+/** The compressed scheme: the cheaper one under the link model; without a link, fewer bytes wins. */
+export function chooseScheme(bytes: number, p: number, link: LinkModel | null, codec: CodecSpec): CompressionScheme {
+  if (p <= 2) return "allgather"; // same bytes at p = 2, and one quantization instead of two
+  if (!link) return 32 / bitsPerValue(codec) > p / 2 ? "allgather" : "two-shot";
+  return modelCompressed("allgather", bytes, p, link, codec) <= modelCompressed("two-shot", bytes, p, link, codec)
+    ? "allgather" : "two-shot";
+}
+
+/**
+ * compress: "auto" rule — compress only when a link model is set and the modelled compressed time
+ * (best scheme) is below the modelled uncompressed time (best algorithm). On plain shared memory
+ * moving f32 is as fast as running any codec, so it never pays.
+ */
+export function shouldCompress(bytes: number, p: number, link: LinkModel | null, codec: CodecSpec): boolean {
+  if (!link || p < 2 || bytes === 0) return false;
+  const unc = modelAllReduce(chooseAlgorithm(bytes, p, link), bytes, p, link);
+  const sch = chooseScheme(bytes, p, link, codec);
+  return modelCompressed(sch, bytes, p, link, codec) < unc;
+}
