@@ -82,13 +82,13 @@ function row(t: Table, bytes: number, label: string): Row | undefined {
   return t.result.rows.find((r) => r.bytes === bytes && r.label === label);
 }
 
-/** Largest size such that one-shot ≤ two-shot at it and every smaller size (the auto threshold). */
+/** Largest size such that one-shot ≤ two-shot (quietest-round medians) at it and every smaller size. */
 function oneShotThreshold(t: Table): number {
   let th = 0;
   for (const s of [...new Set(t.result.rows.map((r) => r.bytes))].sort((a, b) => a - b)) {
     const a = row(t, s, "one-shot"), b = row(t, s, "two-shot");
     if (!a || !b) continue;
-    if (a.medianUs <= b.medianUs) th = s;
+    if (a.bestRoundUs <= b.bestRoundUs) th = s;
     else break;
   }
   return th;
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
     "",
     "## auto thresholds (src/tuning.ts THRESHOLDS)",
     "",
-    `Largest size where one-shot's median ≤ two-shot's at that and every smaller size: p = 2: ${th2 ? fmtBytes(th2) : "none (two-shot faster from 4 KiB)"}; p = 4: ${th4 ? fmtBytes(th4) : "none (two-shot faster from 4 KiB)"}.`,
+    `Largest size where one-shot's quietest-round median ≤ two-shot's at that and every smaller size: p = 2: ${th2 ? fmtBytes(th2) : "none (two-shot faster from 4 KiB)"}; p = 4: ${th4 ? fmtBytes(th4) : "none (two-shot faster from 4 KiB)"}.`,
     `In use: ${THRESHOLDS.map((t) => `p ≤ ${t.maxWorldSize}: one-shot up to ${fmtBytes(t.oneShotMaxBytes)}`).join("; ")}.`,
     "",
     "## Local kernels (one thread, GB/s of f32 data; the cost model's LOCAL_BYTES_PER_SEC)",

@@ -224,6 +224,24 @@ describe.skipIf(skip)(`collectives between Web Workers in Chromium${skip ? ` (sk
     expect(res.silent.message).toMatch(/rank\(s\) 0, 1 did not join within 1000 ms/);
   });
 
+  it("runWebGroup spawns, runs once and shuts down (p = 2, one-shot, n = 3)", async () => {
+    const data = { scenario: "sums", lengths: [3], stride: STRIDE, algorithms: ["one-shot"] };
+    const out = await runInPage<SumRow[][]>(tp, PAGE, "once", { worldSize: 2, workerUrl: WORKER, data });
+    expect(out).toHaveLength(2);
+    for (const rows of out) expect(Array.from(f32(rows[0]!.result))).toEqual([1, 2 * STRIDE + 1, 4 * STRIDE + 1]);
+  });
+
+  it("on a page without COOP/COEP, spawnWebGroup refuses and names the headers", async () => {
+    const plain = await openTestPage(browser!, server!, { isolated: false });
+    try {
+      const res = await runInPage<{ rejected: boolean; message?: string; sab?: string }>(plain, PAGE, "notIsolated", { workerUrl: WORKER });
+      expect(res).toMatchObject({ rejected: true, sab: "undefined" });
+      expect(res.message).toMatch(/Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp/);
+    } finally {
+      await plain.page.close();
+    }
+  });
+
   it("left no unexpected errors in the page's console", () => {
     // the only expected ones: the deliberate 404 of the start-up test and the victims' reported errors
     const unexpected = tp.problems.filter((m) => !/404|no-such-worker|boom from rank/.test(m));

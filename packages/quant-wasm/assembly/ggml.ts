@@ -9,9 +9,9 @@
 import { descFormat, FMT_Q8_0 } from "./formats";
 import { f32ToF16 } from "./half";
 import {
-  K_ABS, K_SIGN, K_MAGIC, K_HALF_DOWN, K_ONE, K_TO_INF, K_TO_ZERO, K_EXP, K_MINBIAS, K_BIASADD,
-  K_7C00, K_FFF, K_7E00, K_8000, K_F16EM, K_2P112, K_F16INF, K_NIB, K_B8,
-  hmaxS4, hpmax4, hpmin4, hadd4, lane, f16EncodeV, f16DecodeV,
+  K_ABS, K_SIGN, K_MAGIC, K_HALF_DOWN, K_ONE, K_EXP, K_MINBIAS, K_BIASADD,
+  K_7C00, K_FFF, K_8000, K_F16EM, K_2P112, K_F16INF, K_NIB, K_B8,
+  hmaxS4, hpmax4, hpmin4, hadd4, lane, f16DecodeV,
 } from "./simd-util";
 
 const Q8_BYTES: usize = 34;
@@ -153,46 +153,78 @@ function q4BlockScalar(s: usize, cnt: i32, o: usize): i32 {
   return i8x16.narrow_i16x8_s(a, b);
 }
 
+/**
+ * fp16 RNE code of d >= 0 (i32 lanes) for a finite d < 65520 (other lanes are flagged by the
+ * caller): XNNPACK's bias trick without the Inf/NaN/sign handling. base = 2^(max(e, -14) + 15) + 4d
+ * makes the FPU round 4d at the fp16 quantum; the sum's exponent and low bits form the code.
+ */
+// @ts-ignore: decorator
+@inline function f16ScaleCode(d: v128): v128 {
+  const bias = i32x4.add(i32x4.max_s(v128.and(d, v128.load(K_EXP)), v128.load(K_MINBIAS)), v128.load(K_BIASADD));
+  const base = f32x4.add(bias, f32x4.mul(d, f32x4.splat(4)));
+  return i32x4.add(v128.and(i32x4.shr_u(base, 13), v128.load(K_7C00)), v128.and(base, v128.load(K_FFF)));
+}
+
+/**
+ * The four q8_0 scales of the blocks at s: stores the fp16 fields at o + k·34 and returns the four
+ * multipliers id = 1/d (0 for d = 0), all bits set (NaN) in unusual lanes: Inf/NaN elements, fp16
+ * overflow (d >= 65520), or a subnormal d. The scalar code redoes such groups.
+ */
+// @ts-ignore: decorator
+@inline function q8Scales(s: usize, o: usize, cAbs: v128, c127: v128, cOne: v128): v128 {
+  const amax = hmaxS4(absMax32(s, cAbs), absMax32(s + 128, cAbs), absMax32(s + 256, cAbs), absMax32(s + 384, cAbs));
+  const d = f32x4.div(amax, c127);
+  const nz = i32x4.ne(d, i32x4.splat(0));
+  const id = v128.and(f32x4.div(cOne, d), nz);
+  const h = f16ScaleCode(d);
+  v128.store16_lane(o, h, 0);
+  v128.store16_lane(o + Q8_BYTES, h, 2);
+  v128.store16_lane(o + 2 * Q8_BYTES, h, 4);
+  v128.store16_lane(o + 3 * Q8_BYTES, h, 6);
+  const bad = v128.or(i32x4.gt_s(d, i32x4.splat(0x477fefff)), v128.and(i32x4.lt_s(d, i32x4.splat(0x00800000)), nz));
+  return v128.or(id, bad);
+}
+
 function q8Quantize(src: usize, n: u32, dst: usize): i32 {
   const cAbs = v128.load(K_ABS), cSign = v128.load(K_SIGN), cHalf = v128.load(K_HALF_DOWN);
   const cMagic = v128.load(K_MAGIC), cOne = v128.load(K_ONE), c127 = f32x4.splat(127);
   const full = n >>> 5;
   const groups = full & ~3;
   let clipped = 0;
-  let b: u32 = 0;
-  for (; b < groups; b += 4) {
-    const s = src + (<usize>b << 7);
-    const o = dst + <usize>b * Q8_BYTES;
-    const amax = hmaxS4(absMax32(s, cAbs), absMax32(s + 128, cAbs), absMax32(s + 256, cAbs), absMax32(s + 384, cAbs));
-    const d = f32x4.div(amax, c127);
-    const nz = f32x4.ne(d, f32x4.splat(0));
-    const id = v128.and(f32x4.div(cOne, d), nz);
-    const h = f16EncodeV(d, cAbs, v128.load(K_TO_INF), v128.load(K_TO_ZERO), v128.load(K_EXP), v128.load(K_MINBIAS),
-      v128.load(K_BIASADD), v128.load(K_7C00), v128.load(K_FFF), v128.load(K_7E00), v128.load(K_8000));
-    // unusual: fp16 overflow / NaN / Inf (h > 0x7BFF), or a subnormal d (reduced precision)
-    const bad = v128.or(i32x4.gt_s(h, i32x4.splat(0x7bff)), v128.and(i32x4.lt_s(d, i32x4.splat(0x00800000)), nz));
-    if (v128.any_true(bad)) {
-      for (let k: u32 = 0; k < 4; k++) clipped += q8BlockScalar(s + (<usize>k << 7), 32, o + <usize>k * Q8_BYTES);
-      continue;
+  // Software-pipelined (scales of group g + 4 before the elements of group g) with a call-free
+  // inner loop; an unusual group leaves it for the scalar code (see intblock.ts).
+  let g: u32 = 0;
+  let cur = i32x4.splat(0);
+  if (groups > 0) cur = q8Scales(src, dst, cAbs, c127, cOne);
+  while (g < groups) {
+    let nxt = cur;
+    while (true) {
+      if (g + 4 < groups) nxt = q8Scales(src + (<usize>(g + 4) << 7), dst + <usize>(g + 4) * Q8_BYTES, cAbs, c127, cOne);
+      if (v128.any_true(f32x4.ne(cur, cur))) break;
+      const s = src + (<usize>g << 7);
+      const o = dst + <usize>g * Q8_BYTES;
+      let idk = lane(cur, 0);
+      v128.store(o + 2, q8Codes16(s, idk, cSign, cHalf, cMagic));
+      v128.store(o + 18, q8Codes16(s + 64, idk, cSign, cHalf, cMagic));
+      idk = lane(cur, 1);
+      v128.store(o + 36, q8Codes16(s + 128, idk, cSign, cHalf, cMagic));
+      v128.store(o + 52, q8Codes16(s + 192, idk, cSign, cHalf, cMagic));
+      idk = lane(cur, 2);
+      v128.store(o + 70, q8Codes16(s + 256, idk, cSign, cHalf, cMagic));
+      v128.store(o + 86, q8Codes16(s + 320, idk, cSign, cHalf, cMagic));
+      idk = lane(cur, 3);
+      v128.store(o + 104, q8Codes16(s + 384, idk, cSign, cHalf, cMagic));
+      v128.store(o + 120, q8Codes16(s + 448, idk, cSign, cHalf, cMagic));
+      g += 4;
+      cur = nxt;
+      if (g >= groups) break;
     }
-    v128.store16_lane(o, h, 0);
-    v128.store16_lane(o + Q8_BYTES, h, 2);
-    v128.store16_lane(o + 2 * Q8_BYTES, h, 4);
-    v128.store16_lane(o + 3 * Q8_BYTES, h, 6);
-    let idk = lane(id, 0);
-    v128.store(o + 2, q8Codes16(s, idk, cSign, cHalf, cMagic));
-    v128.store(o + 18, q8Codes16(s + 64, idk, cSign, cHalf, cMagic));
-    idk = lane(id, 1);
-    v128.store(o + 36, q8Codes16(s + 128, idk, cSign, cHalf, cMagic));
-    v128.store(o + 52, q8Codes16(s + 192, idk, cSign, cHalf, cMagic));
-    idk = lane(id, 2);
-    v128.store(o + 70, q8Codes16(s + 256, idk, cSign, cHalf, cMagic));
-    v128.store(o + 86, q8Codes16(s + 320, idk, cSign, cHalf, cMagic));
-    idk = lane(id, 3);
-    v128.store(o + 104, q8Codes16(s + 384, idk, cSign, cHalf, cMagic));
-    v128.store(o + 120, q8Codes16(s + 448, idk, cSign, cHalf, cMagic));
+    if (g >= groups) break;
+    for (let k: u32 = 0; k < 4; k++) clipped += q8BlockScalar(src + (<usize>(g + k) << 7), 32, dst + <usize>(g + k) * Q8_BYTES);
+    g += 4;
+    cur = nxt;
   }
-  for (; b < full; b++) clipped += q8BlockScalar(src + (<usize>b << 7), 32, dst + <usize>b * Q8_BYTES);
+  for (let b = groups; b < full; b++) clipped += q8BlockScalar(src + (<usize>b << 7), 32, dst + <usize>b * Q8_BYTES);
   const rem = <i32>(n & 31);
   if (rem != 0) clipped += q8BlockScalar(src + (<usize>full << 7), rem, dst + <usize>full * Q8_BYTES);
   return clipped;
@@ -242,49 +274,68 @@ function q8Quantize(src: usize, n: u32, dst: usize): i32 {
   v128.store(o, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(p0, p1), i16x8.narrow_i32x4_u(p2, p3)));
 }
 
+/**
+ * The four q4_0 scales of the blocks at s: m = the signed extreme (+0 for an all-zero block),
+ * d = m / -8; stores the fp16 fields and returns id = 1/d (0 for d = 0), NaN in unusual lanes:
+ * Inf/NaN elements (the plain sum is non-finite; a finite overflow only costs a scalar redo),
+ * a +a/-a tie (the first one wins: found by the scalar scan), fp16 overflow, a subnormal d.
+ */
+// @ts-ignore: decorator
+@inline function q4Scales(s: usize, o: usize, cAbs: v128, cSign: v128, cOne: v128, cM8: v128): v128 {
+  const mx = hpmax4(pmax32(s), pmax32(s + 128), pmax32(s + 256), pmax32(s + 384));
+  const mn = hpmin4(pmin32(s), pmin32(s + 128), pmin32(s + 256), pmin32(s + 384));
+  const sum = hadd4(sum32(s), sum32(s + 128), sum32(s + 256), sum32(s + 384));
+  const nmn = v128.xor(mn, cSign);
+  const zero = f32x4.splat(0);
+  const pos = f32x4.gt(mx, nmn);
+  const amax = f32x4.pmax(mx, nmn);
+  const m = v128.and(v128.bitselect(mx, mn, pos), f32x4.ne(amax, zero));
+  const tie = v128.and(f32x4.eq(mx, nmn), f32x4.gt(mx, zero));
+  const d = f32x4.mul(m, cM8); // == m / -8 (scaling by a power of two: the same rounding)
+  const nz = f32x4.ne(d, zero);
+  const id = v128.and(f32x4.div(cOne, d), nz);
+  const ad = v128.and(d, cAbs);
+  const h = v128.or(f16ScaleCode(ad), i32x4.shr_u(v128.and(d, cSign), 16));
+  v128.store16_lane(o, h, 0);
+  v128.store16_lane(o + Q4_BYTES, h, 2);
+  v128.store16_lane(o + 2 * Q4_BYTES, h, 4);
+  v128.store16_lane(o + 3 * Q4_BYTES, h, 6);
+  let bad = v128.or(tie, i32x4.gt_s(v128.and(sum, cAbs), i32x4.splat(0x7f7fffff)));
+  bad = v128.or(bad, i32x4.gt_s(ad, i32x4.splat(0x477fefff)));
+  bad = v128.or(bad, v128.and(i32x4.lt_s(ad, i32x4.splat(0x00800000)), nz));
+  return v128.or(id, bad);
+}
+
 function q4Quantize(src: usize, n: u32, dst: usize): i32 {
   const cAbs = v128.load(K_ABS), cSign = v128.load(K_SIGN), cMagic = v128.load(K_MAGIC), cOne = v128.load(K_ONE);
   const c85 = f32x4.splat(8.5), c15 = f32x4.splat(15), c16 = f32x4.splat(16), cM8 = f32x4.splat(-0.125);
   const full = n >>> 5;
   const groups = full & ~3;
   let clipped = 0;
-  let b: u32 = 0;
-  for (; b < groups; b += 4) {
-    const s = src + (<usize>b << 7);
-    const o = dst + <usize>b * Q4_BYTES;
-    const mx = hpmax4(pmax32(s), pmax32(s + 128), pmax32(s + 256), pmax32(s + 384));
-    const mn = hpmin4(pmin32(s), pmin32(s + 128), pmin32(s + 256), pmin32(s + 384));
-    const sum = hadd4(sum32(s), sum32(s + 128), sum32(s + 256), sum32(s + 384));
-    const nmn = v128.xor(mn, cSign);
-    const zero = f32x4.splat(0);
-    // m = the signed extreme; +0 when every element is ±0 (then mx, -mn are zeros and amax = 0)
-    const pos = f32x4.gt(mx, nmn);
-    const amax = f32x4.pmax(mx, nmn);
-    const m = v128.and(v128.bitselect(mx, mn, pos), f32x4.ne(amax, zero));
-    const tie = v128.and(f32x4.eq(mx, nmn), f32x4.gt(mx, zero));
-    const d = f32x4.mul(m, cM8); // == m / -8 (exact scaling by a power of two, same rounding)
-    const nz = f32x4.ne(d, zero);
-    const id = v128.and(f32x4.div(cOne, d), nz);
-    const h = f16EncodeV(d, cAbs, v128.load(K_TO_INF), v128.load(K_TO_ZERO), v128.load(K_EXP), v128.load(K_MINBIAS),
-      v128.load(K_BIASADD), v128.load(K_7C00), v128.load(K_FFF), v128.load(K_7E00), v128.load(K_8000));
-    const ad = v128.and(d, cAbs);
-    let bad = v128.or(tie, i32x4.gt_s(v128.and(sum, cAbs), i32x4.splat(0x7f7fffff)));
-    bad = v128.or(bad, i32x4.gt_s(v128.and(h, i32x4.splat(0x7fff)), i32x4.splat(0x7bff)));
-    bad = v128.or(bad, v128.and(i32x4.lt_s(ad, i32x4.splat(0x00800000)), nz));
-    if (v128.any_true(bad)) {
-      for (let k: u32 = 0; k < 4; k++) clipped += q4BlockScalar(s + (<usize>k << 7), 32, o + <usize>k * Q4_BYTES);
-      continue;
+  let g: u32 = 0;
+  let cur = i32x4.splat(0);
+  if (groups > 0) cur = q4Scales(src, dst, cAbs, cSign, cOne, cM8);
+  while (g < groups) {
+    let nxt = cur;
+    while (true) {
+      if (g + 4 < groups) nxt = q4Scales(src + (<usize>(g + 4) << 7), dst + <usize>(g + 4) * Q4_BYTES, cAbs, cSign, cOne, cM8);
+      if (v128.any_true(f32x4.ne(cur, cur))) break;
+      const s = src + (<usize>g << 7);
+      const o = dst + <usize>g * Q4_BYTES;
+      q4Block(s, o + 2, lane(cur, 0), c85, c15, c16, cMagic);
+      q4Block(s + 128, o + Q4_BYTES + 2, lane(cur, 1), c85, c15, c16, cMagic);
+      q4Block(s + 256, o + 2 * Q4_BYTES + 2, lane(cur, 2), c85, c15, c16, cMagic);
+      q4Block(s + 384, o + 3 * Q4_BYTES + 2, lane(cur, 3), c85, c15, c16, cMagic);
+      g += 4;
+      cur = nxt;
+      if (g >= groups) break;
     }
-    v128.store16_lane(o, h, 0);
-    v128.store16_lane(o + Q4_BYTES, h, 2);
-    v128.store16_lane(o + 2 * Q4_BYTES, h, 4);
-    v128.store16_lane(o + 3 * Q4_BYTES, h, 6);
-    q4Block(s, o + 2, lane(id, 0), c85, c15, c16, cMagic);
-    q4Block(s + 128, o + Q4_BYTES + 2, lane(id, 1), c85, c15, c16, cMagic);
-    q4Block(s + 256, o + 2 * Q4_BYTES + 2, lane(id, 2), c85, c15, c16, cMagic);
-    q4Block(s + 384, o + 3 * Q4_BYTES + 2, lane(id, 3), c85, c15, c16, cMagic);
+    if (g >= groups) break;
+    for (let k: u32 = 0; k < 4; k++) clipped += q4BlockScalar(src + (<usize>(g + k) << 7), 32, dst + <usize>(g + k) * Q4_BYTES);
+    g += 4;
+    cur = nxt;
   }
-  for (; b < full; b++) clipped += q4BlockScalar(src + (<usize>b << 7), 32, dst + <usize>b * Q4_BYTES);
+  for (let b = groups; b < full; b++) clipped += q4BlockScalar(src + (<usize>b << 7), 32, dst + <usize>b * Q4_BYTES);
   const rem = <i32>(n & 31);
   if (rem != 0) clipped += q4BlockScalar(src + (<usize>full << 7), rem, dst + <usize>full * Q4_BYTES);
   return clipped;

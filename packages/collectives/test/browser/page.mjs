@@ -1,6 +1,6 @@
 // Runs in the Chromium page (imported by test/browser.test.ts through the page's import map): spawns
 // groups of module Web Workers with spawnWebGroup and returns what every rank reported, for Node to check.
-import { spawnWebGroup, GroupError, CollectiveError } from "@tensorwire/collectives/web";
+import { spawnWebGroup, runWebGroup, GroupError, CollectiveError } from "@tensorwire/collectives/web";
 
 function groupErrorInfo(e) {
   if (!(e instanceof GroupError)) return { notGroupError: true, name: e?.name, message: String(e?.message ?? e) };
@@ -57,4 +57,20 @@ export async function startFailures({ worldSize, missingUrl, silentUrl }) {
     missing: await outcome({ workerUrl: missingUrl }),
     silent: await outcome({ workerUrl: silentUrl, startTimeoutMs: 1000 }),
   };
+}
+
+/** runWebGroup: spawn, one run, shutdown, in one call. */
+export async function once({ worldSize, workerUrl, data }) {
+  return runWebGroup({ worldSize, workerUrl }, data);
+}
+
+/** On a page that is not cross-origin isolated: spawnWebGroup must refuse, naming the headers. */
+export async function notIsolated({ workerUrl }) {
+  try {
+    const g = await spawnWebGroup({ worldSize: 2, workerUrl });
+    await g.shutdown();
+    return { rejected: false };
+  } catch (e) {
+    return { rejected: true, message: String(e?.message ?? e), sab: typeof SharedArrayBuffer };
+  }
 }

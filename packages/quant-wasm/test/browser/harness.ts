@@ -32,6 +32,8 @@ export const IMPORT_MAP: Readonly<Record<string, string>> = {
 export const WORKER_PREFIX = "/__workers__";
 /** The blank, import-mapped page every test starts from. */
 export const PAGE_PATH = "/__browser-test__/page.html";
+/** The same page served without COOP/COEP (not cross-origin isolated: no SharedArrayBuffer). */
+export const PLAIN_PAGE_PATH = "/__browser-test__/plain.html";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const CI = process.env.CI === "true" || process.env.CI === "1";
@@ -102,6 +104,10 @@ export async function startStaticServer(root = REPO_ROOT): Promise<StaticServer>
       if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "method not allowed");
       let path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
       if (path === PAGE_PATH) return send(200, MIME[".html"]!, pageHtml());
+      if (path === PLAIN_PAGE_PATH) {
+        res.writeHead(200, { "Content-Type": MIME[".html"]!, "Cache-Control": "no-store" });
+        return res.end(req.method === "HEAD" ? undefined : pageHtml());
+      }
       const mapped = path.startsWith(WORKER_PREFIX + "/");
       if (mapped) path = path.slice(WORKER_PREFIX.length);
       const file = normalize(join(root, path));
@@ -148,16 +154,19 @@ export interface TestPage {
   readonly problems: string[];
 }
 
-/** Open the import-mapped page and check that it is cross-origin isolated. */
-export async function openTestPage(browser: Browser, server: StaticServer): Promise<TestPage> {
+/**
+ * Open the import-mapped page and check that it is cross-origin isolated (or, with `isolated: false`,
+ * the same page without COOP/COEP, and check that it is not).
+ */
+export async function openTestPage(browser: Browser, server: StaticServer, { isolated = true } = {}): Promise<TestPage> {
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
-  await page.goto(server.origin + PAGE_PATH);
-  const isolated = await page.evaluate(() => globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function");
-  if (!isolated) throw new Error("the test page is not cross-origin isolated (COOP/COEP headers missing?)");
+  await page.goto(server.origin + (isolated ? PAGE_PATH : PLAIN_PAGE_PATH));
+  const got = await page.evaluate(() => globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function");
+  if (got !== isolated) throw new Error(`the test page is ${got ? "" : "not "}cross-origin isolated (COOP/COEP headers?)`);
   return { page, problems };
 }
 
