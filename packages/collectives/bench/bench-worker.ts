@@ -152,7 +152,8 @@ async function local(comm: Communicator, t: LocalTask): Promise<Record<string, R
   const put = (key: string, bytes: number, v: number) => { (out[key] ??= {})[bytes] = v; };
   for (const bytes of t.sizes) {
     const n = bytes / 4;
-    put("copy", bytes, gbps(bytes, () => f.copyWithin(B >> 2, A >> 2, (A >> 2) + n)));
+    put("copy (copyWithin on shared memory)", bytes, gbps(bytes, () => f.copyWithin(B >> 2, A >> 2, (A >> 2) + n)));
+    put("copy (wasm f32 passthrough, used)", bytes, gbps(bytes, () => k.exports.tw_dequantize(0, A, n, B)));
     put("sum (f32 +=)", bytes, gbps(bytes, () => k.exports.tw_dequantize_accumulate(0, A, n, B)));
     for (const c of t.codecs) {
       const d = descriptorOf(resolveCodec(c));

@@ -181,6 +181,12 @@ async function main(): Promise<void> {
   const speedups = ["mxfp4", "nvfp4", "q4_0"].map((c) => [c, f32_16 / row(t10, 16 * MiB, c)!.medianUs] as const);
   const speedupsP = ["mxfp4", "nvfp4", "q4_0"].map((c) => [c, f32p_16 / row(t10, 16 * MiB, c)!.medianUs] as const);
   const bestSpeedup = Math.max(...speedups.map(([, v]) => v));
+  // What the kernels allow: f32 needs at least M / bandwidth on the wire; the pipelined compressed
+  // allgather needs at least max(wire, quantize M + decode p·M) of one thread's work per rank.
+  const M16 = 16 * MiB, bw10 = LINK_PRESETS["10Gbit/s"].bandwidthBytesPerSec;
+  // the pipeline works piece by piece (128 KiB – 1 MiB of f32), so the in-cache 1 MiB rates apply
+  const qRate = localRes!["mxfp4 quantize"]![MiB]! * 1e9, dRate = localRes!["mxfp4 dequantize-accumulate"]![MiB]! * 1e9;
+  const ceiling = (M16 / bw10) / Math.max(M16 * (4.25 / 32) / bw10, M16 / qRate + 2 * M16 / dRate);
   const autoLines: string[] = [];
   let autoOk = true;
   for (const t of tables) {
@@ -214,6 +220,8 @@ async function main(): Promise<void> {
     `| ≥ 1 MiB uncompressed: busbw ≥ 50% of copy bandwidth | ${busLines.join("; ")} | ${busOk ? "met" : "not met"} |`,
     `| emulated 10 Gbit/s, 16 MiB, 4.25–4.5-bit codec ≥ 4× faster than f32 | vs f32 auto (${fmtUs(f32_16)}): ${speedups.map(([c, v]) => `${c} ${v.toFixed(2)}×`).join(", ")}; vs f32 through the same pipeline (${fmtUs(f32p_16)}): ${speedupsP.map(([c, v]) => `${c} ${v.toFixed(2)}×`).join(", ")} | ${bestSpeedup >= 4 ? "met" : "not met"} |`,
     `| auto algorithm and auto compression within 10% of the best option | see the table below | ${autoOk ? "met" : "not met"} |`,
+    "",
+    `Ceiling for the 10 Gbit/s target with the kernel rates measured in this run (mxfp4 quantize ${(qRate / 1e9).toFixed(1)} GB/s, dequantize-accumulate ${(dRate / 1e9).toFixed(1)} GB/s at 1 MiB, one thread per rank): at 16 MiB f32 needs ≥ ${(M16 / bw10 * 1e3).toFixed(1)} ms on the wire; the pipelined compressed allgather needs ≥ max(wire ${(M16 * 4.25 / 32 / bw10 * 1e3).toFixed(1)} ms, quantize + 2 decodes ${((M16 / qRate + 2 * M16 / dRate) * 1e3).toFixed(1)} ms) → at most ${ceiling.toFixed(1)}× (4× needs quantize + 2 decodes ≤ 3.4 ms, i.e. ≈ 10 GB/s quantize and 20 GB/s decode).`,
     "",
     "### auto vs the best explicit option",
     "",

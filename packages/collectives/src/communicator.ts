@@ -332,7 +332,13 @@ export class SharedCommunicator implements Communicator {
   private stage(src: Float32Array, off: number, len: number): void {
     if (len === 0) return;
     const t = this.e.clock();
-    this.f32.set(off === 0 && len === src.length ? src : src.subarray(off, off + len), this.e.inp[this.rank]! >>> 2);
+    const dst = this.e.inp[this.rank]!;
+    const from = src.byteOffset + 4 * off;
+    if (src.buffer === this.buf && (dst + 4 * len <= from || from + 4 * len <= dst)) {
+      this.e.move(dst, from, len); // a view of the shared memory (disjoint): SIMD copy in wasm
+    } else {
+      this.f32.set(off === 0 && len === src.length ? src : src.subarray(off, off + len), dst >>> 2);
+    }
     if (this.opts.timing) this.e.c.copyMs += performance.now() - t;
   }
 

@@ -1,19 +1,25 @@
 /**
  * Link emulation: lets one machine behave like ranks joined by a slower interconnect.
  *
- * Model (α–β, "Hockney"): each rank has one full-duplex link to a switch. In every algorithm step in
- * which a rank reads B > 0 bytes from its peers' buffers, the rank is charged
+ * Model (α–β, "Hockney", with a FIFO link): each rank has one full-duplex link to a switch. Every
+ * algorithm step in which a rank reads B > 0 bytes from its peers' buffers is one transfer on the
+ * reader's incoming link:
  *
- *     t = latencySec + B / bandwidthBytesPerSec
+ *     start   = max(link free, data available)      // available = the producing peer published it
+ *     free    = start + B / bandwidthBytesPerSec    // the link is busy while the bytes stream in
+ *     arrival = free + latencySec                   // propagation; does not occupy the link
  *
- * of wall time after the data became available (the wait for the producing peer returned) and before
- * it reads the data: the reader busy-waits (or, for delays over 2 ms, parks in Atomics.wait on the
- * abort word, so an abort still interrupts it) until t has passed. Bytes from several peers in the
- * same step share the reader's link, so they add up; the latency is charged once per step (messages
- * of one step are in flight concurrently). Steps that only synchronise (barriers, the final
- * "done reading" step) carry no payload and are not charged. Local work (codec, sums, copies) is not
- * overlapped with link time, so the emulated time of a call ≈ Σ_steps t + local work; the model's
- * own prediction is `modelledSeconds` below, and test/link.test.ts checks measured ≥ modelled.
+ * and the reader may not touch the data before `arrival`: it parks in Atomics.wait on the abort word
+ * (so an abort still interrupts it) for all but the last 0.2 ms of delays over 0.3 ms, and busy-waits
+ * the rest. Bytes from several peers in one step share the link, so they add up; the latency is paid
+ * once per step (messages of one step are in flight concurrently). "Available" is the moment the wait
+ * for the peer returned, except in the pipelined compressed allgather, whose piece j is available at
+ * this rank's own publish time of piece j when the peer had already published it (ranks run the same
+ * schedule; clocks of different threads are not comparable) — so quantizing, transferring and
+ * decoding overlap as on a real pipelined link. Steps that only synchronise (arrival, barriers, the
+ * final "done reading" step) carry no payload and are not charged. For the non-pipelined algorithms
+ * the emulated time of a call ≈ Σ_steps (latency + B/bandwidth) + local work; `modelledSeconds`
+ * gives the link part, and test/link.test.ts checks measured wall time ≥ it.
  */
 import type { LinkModel } from "./types.js";
 

@@ -230,22 +230,29 @@ export class Sync {
       const waited = performance.now() - start;
       if (waited > this.cfg.timeoutMs) {
         this.abort(q, AbortReason.timeout, Math.round(waited));
-        this.throwAborted();
+        const lagging: number[] = [];
+        for (let r = 0; r < this.layout.worldSize; r++) {
+          if (r !== this.rank && ((Atomics.load(i32, this.flag[r]!) - target) | 0) < 0) lagging.push(r);
+        }
+        const e = abortError(readAbort(i32, this.layout)!, this.rank);
+        if (lagging.length > 1) e.message += ` (ranks ${lagging.join(", ")} had not reached step ${target})`;
+        throw e;
       }
     }
     if (this.cfg.timing) this.waitMs += performance.now() - t0;
   }
 
   /**
-   * Sleep/spin until performance.now() ≥ deadline (link emulation). Long delays park on the abort
-   * word, so an abort still interrupts them.
+   * Sleep/spin until performance.now() ≥ deadline (link emulation). Delays over 0.3 ms park on the
+   * abort word for all but the last 0.2 ms (so an abort still interrupts them and the core is free for
+   * the peers), then spin to the deadline.
    */
   delayUntil(deadline: number): void {
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) return;
-      if (left > 2) {
-        Atomics.wait(this.i32, this.abortIdx, 0, left - 1);
+      if (left > 0.3) {
+        Atomics.wait(this.i32, this.abortIdx, 0, left - 0.2);
         this.checkAbort();
       }
     }

@@ -14,12 +14,17 @@ import type { AlgorithmName, CompressionScheme, LinkModel } from "./types.js";
 /**
  * Shared memory, no link model: one-shot up to `oneShotMaxBytes` (per rank message), two-shot above.
  * The ring is never chosen on shared memory: it has 2(p−1) steps for the same bytes as two-shot.
- * Source: BENCHMARKS.md "auto thresholds" (p = 2, 4; 2-core Zen 4 VM, Node 20) — the largest size
- * at which one-shot's median time was still ≤ two-shot's.
+ * Source: BENCHMARKS.md (run of 2026-11-26, `npm run bench`, 2-core Zen 4 VM shared with other
+ * builds, load average 6–7), medians of five interleaved rounds:
+ * - p = 2: one-shot ≈ two-shot at 4 KiB (3.6 vs 3.7 µs), two-shot faster from 16 KiB (7.4 vs 8.6 µs;
+ *   64 KiB 30 vs 40 µs; 1 MiB 0.48 vs 0.67 ms): threshold between, 8 KiB. (At p = 2 both read the
+ *   peer's whole message; two-shot halves each rank's summing.)
+ * - p = 4 (oversubscribed, wait mode): one-shot faster at 4 and 16 KiB, two-shot from 64 KiB: 32 KiB.
+ * - p > 4: not measurable on 2 cores; one-shot reads (p−1)·M, so the crossover falls with p: 16 KiB.
  */
 export const THRESHOLDS: readonly { maxWorldSize: number; oneShotMaxBytes: number }[] = [
-  { maxWorldSize: 2, oneShotMaxBytes: 256 * 1024 },
-  { maxWorldSize: 4, oneShotMaxBytes: 64 * 1024 },
+  { maxWorldSize: 2, oneShotMaxBytes: 8 * 1024 },
+  { maxWorldSize: 4, oneShotMaxBytes: 32 * 1024 },
   { maxWorldSize: Infinity, oneShotMaxBytes: 16 * 1024 },
 ];
 
@@ -39,8 +44,17 @@ export const LOCAL_BYTES_PER_SEC = {
   dequantize: 10e9,
 } as const;
 
+/**
+ * Fixed cost of one synchronization step (publish + the wait for the peers), seconds. Source:
+ * BENCHMARKS.md, p = 2, 4 KiB one-shot (one step) ≈ 2–4 µs per call in spin mode on this machine.
+ */
+export const SYNC_STEP_SECONDS = 2e-6;
+
 interface Cost {
+  /** steps that carry payload (each pays the link latency) */
   steps: number;
+  /** synchronization steps in all (arrival included), each paying SYNC_STEP_SECONDS */
+  syncs: number;
   /** bytes read from peers per rank */
   bytes: number;
   /** local work in seconds */
@@ -52,9 +66,9 @@ interface Cost {
 function uncompressedCost(alg: AlgorithmName, M: number, p: number): Cost {
   const L = LOCAL_BYTES_PER_SEC;
   switch (alg) {
-    case "one-shot": return { steps: 1, bytes: (p - 1) * M, local: M / L.copy + (p - 1) * M / L.sum + M / L.copy };
-    case "two-shot": return { steps: 2, bytes: 2 * (p - 1) / p * M, local: M / p / L.copy + (p - 1) * M / p / L.sum + M / L.copy };
-    case "ring": return { steps: 2 * (p - 1), bytes: 2 * (p - 1) / p * M, local: (p - 1) * M / p * (1 / L.copy + 1 / L.sum) + 2 * M / L.copy };
+    case "one-shot": return { steps: 1, syncs: 1, bytes: (p - 1) * M, local: M / L.copy + (p - 1) * M / L.sum + M / L.copy };
+    case "two-shot": return { steps: 2, syncs: 2, bytes: 2 * (p - 1) / p * M, local: M / p / L.copy + (p - 1) * M / p / L.sum + M / L.copy };
+    case "ring": return { steps: 2 * (p - 1), syncs: 2 * p + 1, bytes: 2 * (p - 1) / p * M, local: (p - 1) * M / p * (1 / L.copy + 1 / L.sum) + 2 * M / L.copy };
   }
 }
 
@@ -62,14 +76,14 @@ function compressedCost(scheme: CompressionScheme, M: number, p: number, codec: 
   const L = LOCAL_BYTES_PER_SEC;
   const c = 32 / bitsPerValue(codec);
   switch (scheme) {
-    case "allgather": return { steps: 1, bytes: (p - 1) * M / c, local: M / L.quantize + p * M / L.dequantize, overlap: true };
-    case "two-shot": return { steps: 2, bytes: 2 * (p - 1) / p * M / c, local: M / L.quantize + M / L.dequantize + M / p / L.quantize + M / L.dequantize };
+    case "allgather": return { steps: 1, syncs: 3, bytes: (p - 1) * M / c, local: M / L.quantize + p * M / L.dequantize, overlap: true };
+    case "two-shot": return { steps: 2, syncs: 2, bytes: 2 * (p - 1) / p * M / c, local: M / L.quantize + M / L.dequantize + M / p / L.quantize + M / L.dequantize };
   }
 }
 
 function seconds(cost: Cost, link: LinkModel): number {
   const wire = cost.bytes / link.bandwidthBytesPerSec;
-  return cost.steps * link.latencySec + (cost.overlap ? Math.max(wire, cost.local) : wire + cost.local);
+  return cost.steps * link.latencySec + cost.syncs * SYNC_STEP_SECONDS + (cost.overlap ? Math.max(wire, cost.local) : wire + cost.local);
 }
 
 /** Modelled seconds of an uncompressed all-reduce of M bytes per rank over the link. */

@@ -55,10 +55,24 @@ function encodeFp16(src: usize, n: u32, dst: usize): void {
   const c7C00 = v128.load(K_7C00), cFFF = v128.load(K_FFF), c7E00 = v128.load(K_7E00), c8000 = v128.load(K_8000);
   const nv = <usize>(n & ~7);
   let i: usize = 0;
+  const cLo = i32x4.splat(0x38800000), cHi = i32x4.splat(0x477fefff); // |x| in [2^-14, 65520)
+  const cRnd = i32x4.splat(0xc8000fff), c1 = v128.load(K_I1);
   for (; i < nv; i += 8) {
     const s = src + (i << 2);
-    const lo = f16EncodeV(v128.load(s), cAbs, cToInf, cToZero, cExp, cMinBias, cBiasAdd, c7C00, cFFF, c7E00, c8000);
-    const hi = f16EncodeV(v128.load(s, 16), cAbs, cToInf, cToZero, cExp, cMinBias, cBiasAdd, c7C00, cFFF, c7E00, c8000);
+    const x0 = v128.load(s), x1 = v128.load(s, 16);
+    const a0 = v128.and(x0, cAbs), a1 = v128.and(x1, cAbs);
+    let lo: v128, hi: v128;
+    if (!v128.any_true(v128.or(i32x4.lt_s(i32x4.min_s(a0, a1), cLo), i32x4.gt_s(i32x4.max_s(a0, a1), cHi)))) {
+      // all 8 results are normal fp16 numbers: rebias the exponent (−112 << 23) and round the 13
+      // dropped bits to nearest even with one integer add: a + 0xFFF + odd − (112 << 23), >> 13
+      lo = i32x4.shr_u(i32x4.add(i32x4.add(a0, cRnd), v128.and(i32x4.shr_u(a0, 13), c1)), 13);
+      hi = i32x4.shr_u(i32x4.add(i32x4.add(a1, cRnd), v128.and(i32x4.shr_u(a1, 13), c1)), 13);
+      lo = v128.or(lo, v128.and(i32x4.shr_u(x0, 16), c8000));
+      hi = v128.or(hi, v128.and(i32x4.shr_u(x1, 16), c8000));
+    } else {
+      lo = f16EncodeV(x0, cAbs, cToInf, cToZero, cExp, cMinBias, cBiasAdd, c7C00, cFFF, c7E00, c8000);
+      hi = f16EncodeV(x1, cAbs, cToInf, cToZero, cExp, cMinBias, cBiasAdd, c7C00, cFFF, c7E00, c8000);
+    }
     v128.store(dst + (i << 1), i16x8.narrow_i32x4_u(lo, hi));
   }
   for (; i < <usize>n; i++) store<u16>(dst + (i << 1), <u16>f32ToF16(load<f32>(src + (i << 2))));

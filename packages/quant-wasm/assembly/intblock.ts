@@ -285,6 +285,21 @@ function blockScalar(s: usize, cnt: i32, o: usize, B: i32, int4: bool, sc: i32, 
   }
 }
 
+/** Stochastic-rounding element encoder for one full block (not inlined: see quantizeImpl). */
+function encodeBlockStoch(s: usize, e: usize, inv: v128, B: i32, INT4: bool, idx: u32, seed: u32): void {
+  const cMagic = v128.load(K_MAGIC), seedV = i32x4.splat(seed), cIota = v128.load(K_IOTA), c2m24 = v128.load(K_2M24);
+  const qmax: f32 = INT4 ? 7 : 127;
+  const cQ = f32x4.splat(qmax), cNQ = f32x4.splat(-qmax), c15 = i32x4.splat(15), cF0 = i32x4.splat(0xf0);
+  if (INT4) {
+    if (B == 8) encodeBlock(s, e, inv, 8, true, true, idx, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+    else if (B == 16) encodeBlock(s, e, inv, 16, true, true, idx, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+    else encodeBlock(s, e, inv, B, true, true, idx, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+  } else {
+    if (B == 8) encodeBlock(s, e, inv, 8, false, true, idx, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+    else encodeBlock(s, e, inv, B, false, true, idx, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+  }
+}
+
 /**
  * Scales of the four blocks at s: stores each block's scale field at o + k·BB and returns the four
  * inverses 1/s (0 for s = 0) with all bits set (NaN) in the lanes of unusual blocks: non-finite,
@@ -365,10 +380,18 @@ function blockScalar(s: usize, cnt: i32, o: usize, B: i32, int4: bool, sc: i32, 
       const s = src + <usize>g * FB;
       const o = dst + <usize>g * BB + SB;
       const i0 = index0 + g * <u32>B;
-      encodeBlock(s, o, lane(cur, 0), B, INT4, STOCH, i0, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
-      encodeBlock(s + FB, o + BB, lane(cur, 1), B, INT4, STOCH, i0 + <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
-      encodeBlock(s + 2 * FB, o + 2 * BB, lane(cur, 2), B, INT4, STOCH, i0 + 2 * <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
-      encodeBlock(s + 3 * FB, o + 3 * BB, lane(cur, 3), B, INT4, STOCH, i0 + 3 * <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+      if (STOCH) {
+        // stochastic rounding is hash-bound: one out-of-line block encoder per (B, int4) keeps the module small
+        encodeBlockStoch(s, o, lane(cur, 0), B, INT4, i0, seed);
+        encodeBlockStoch(s + FB, o + BB, lane(cur, 1), B, INT4, i0 + <u32>B, seed);
+        encodeBlockStoch(s + 2 * FB, o + 2 * BB, lane(cur, 2), B, INT4, i0 + 2 * <u32>B, seed);
+        encodeBlockStoch(s + 3 * FB, o + 3 * BB, lane(cur, 3), B, INT4, i0 + 3 * <u32>B, seed);
+      } else {
+        encodeBlock(s, o, lane(cur, 0), B, INT4, false, i0, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+        encodeBlock(s + FB, o + BB, lane(cur, 1), B, INT4, false, i0 + <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+        encodeBlock(s + 2 * FB, o + 2 * BB, lane(cur, 2), B, INT4, false, i0 + 2 * <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+        encodeBlock(s + 3 * FB, o + 3 * BB, lane(cur, 3), B, INT4, false, i0 + 3 * <u32>B, cMagic, seedV, cQ, cNQ, cIota, c2m24, c15, cF0);
+      }
       g += 4;
       cur = nxt;
       if (g >= groups) break;
