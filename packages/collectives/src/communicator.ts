@@ -321,10 +321,12 @@ export class SharedCommunicator implements Communicator {
 
   /**
    * Where this rank's input for the next op lives: its alloc() view (zero-copy) or the staging
-   * buffer of the next op's parity. `inPlace` marks ops that touch the alloc() view in place.
+   * buffer of the next op's parity (packed regions alternate the same way: Engine.P). `inPlace` marks
+   * ops that read the alloc() view in place.
    */
   private setInput(_data: Float32Array, zeroCopy: boolean, inPlace: boolean): void {
     const e = this.e, r = this.rank;
+    e.seq = this.opSeq + 1;
     e.inp[r] = zeroCopy ? e.X(r) : e.stage(r, this.opSeq + 1);
     this.myFlags = inPlace ? FLAG_ZERO_COPY : 0;
   }

@@ -36,6 +36,8 @@ export class Engine {
   readonly cs: Int32Array;
   /** byte offset of each rank's input for the current op (from the descriptors, after arrival) */
   readonly inp: Int32Array;
+  /** sequence number of the op in progress (set before its staging/prepare; the same on every rank) */
+  seq = 0;
   /** whether the current op must end with a "done reading" barrier (some rank works in place) */
   inPlace = false;
   /** link emulation: performance.now() at which this rank's incoming link becomes free */
@@ -68,7 +70,8 @@ export class Engine {
   /** rank r's input for the current op */
   I(r: number): number { return this.inp[r]!; }
   S(r: number): number { return slotOffset(this.layout, r, this.layout.scratch); }
-  P(r: number): number { return slotOffset(this.layout, r, this.layout.packed); }
+  /** rank r's packed region for the current op (alternating by op sequence number, like staging) */
+  P(r: number): number { return slotOffset(this.layout, r, this.seq & 1 ? this.layout.packed1 : this.layout.packed); }
   R(r: number): number { return slotOffset(this.layout, r, this.layout.reduced); }
   probe(): number { return slotOffset(this.layout, this.rank, this.layout.probe); }
   srcs(): number { return this.layout.srcsBase + this.rank * this.layout.srcsStride; }

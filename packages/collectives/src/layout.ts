@@ -25,7 +25,9 @@
  *  │                              │ │ stage0   capacity f32   staging of other inputs, ops with even sequence no.
  *  │                              │ │ stage1   capacity f32   … odd sequence no. (one-shot then needs no final barrier)
  *  │                              │ │ scratch  capacity f32   partial sums, owner chunks (two-shot, ring)
- *  │                              │ │ packed   capacity×4 B   quantized input (pieces or chunks); ring: gather buffer
+ *  │                              │ │ packed0  capacity×4 B   quantized input (pieces or chunks), ops with even seq. no.;
+ *  │                              │ │                         ring: gather buffer
+ *  │                              │ │ packed1  capacity×4 B   … odd seq. no. (compressed allgather needs no final barrier)
  *  │                              │ │ reduced  ⌈cap/p⌉+128 f32 owner's requantized chunk (compressed two-shot)
  *  │                              │ └ probe    4 KiB        private: codec support probes at first use
  *  │ slot 1 ...  slot p−1         │
@@ -101,7 +103,9 @@ export interface Layout {
   readonly stage0: number;
   readonly stage1: number;
   readonly scratch: number;
+  /** packed region of ops with an even sequence number (packed1: odd) */
   readonly packed: number;
+  readonly packed1: number;
   readonly packedBytes: number;
   readonly reduced: number;
   readonly reducedBytes: number;
@@ -140,7 +144,8 @@ export function computeLayout(heapBase: number, worldSize: number, capacity: num
   // f32 passthrough is the widest codec (4 B/value); nvfp4 adds a 4-byte header per chunk (≤ p)
   // or pipeline piece (≤ 64, algorithms/compressed-allgather.ts).
   const packedBytes = alignUp(4 * capacity + LINE * (p + 1) + 1024, LINE);
-  const reduced = packed + packedBytes;
+  const packed1 = packed + packedBytes;
+  const reduced = packed1 + packedBytes;
   const reducedBytes = alignUp(4 * (Math.ceil(capacity / p) + CAPACITY_ALIGN) + LINE, LINE);
   const probe = reduced + reducedBytes;
   const probeBytes = 4096;
@@ -154,7 +159,7 @@ export function computeLayout(heapBase: number, worldSize: number, capacity: num
   }
   return {
     version: LAYOUT_VERSION, worldSize: p, heapBase, ctrlBase, capacity, descBase, srcsBase, srcsStride,
-    slotBase, slotBytes, input, stage0, stage1, scratch, packed, packedBytes, reduced, reducedBytes, probe, probeBytes, totalBytes, pages,
+    slotBase, slotBytes, input, stage0, stage1, scratch, packed, packed1, packedBytes, reduced, reducedBytes, probe, probeBytes, totalBytes, pages,
   };
 }
 

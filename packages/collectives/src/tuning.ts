@@ -76,7 +76,7 @@ function compressedCost(scheme: CompressionScheme, M: number, p: number, codec: 
   const L = LOCAL_BYTES_PER_SEC;
   const c = 32 / bitsPerValue(codec);
   switch (scheme) {
-    case "allgather": return { steps: 1, syncs: 3, bytes: (p - 1) * M / c, local: M / L.quantize + p * M / L.dequantize, overlap: true };
+    case "allgather": return { steps: 1, syncs: 1, bytes: (p - 1) * M / c, local: M / L.quantize + p * M / L.dequantize, overlap: true };
     case "two-shot": return { steps: 2, syncs: 2, bytes: 2 * (p - 1) / p * M / c, local: M / L.quantize + M / L.dequantize + M / p / L.quantize + M / L.dequantize };
   }
 }

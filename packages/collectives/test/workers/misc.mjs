@@ -12,8 +12,11 @@ function heapUsed() {
   return v8.getHeapStatistics().used_heap_size;
 }
 
-function oneCall(comm, rand, scratch, failures, k) {
+function oneCall(comm, rand, scratch, failures, k, jitter) {
   const p = comm.worldSize, r = comm.rank;
+  // rank-local jitter: one rank runs ahead into the next call while another still reads this one's
+  // buffers (exercises the buffer-reuse rules between consecutive calls of different kinds)
+  if (jitter() < 0.3) { const until = performance.now() + jitter() * 0.05; while (performance.now() < until); }
   const n = Math.floor(rand() * 6000);
   const kind = Math.floor(rand() * 8);
   const x = scratch.subarray(0, n);
@@ -63,12 +66,13 @@ function oneCall(comm, rand, scratch, failures, k) {
 
 export function soak(comm, { calls, seed }) {
   const rand = rng(seed); // the same sequence of sizes and ops on every rank
+  const jitter = rng(seed * 31 + comm.rank + 1); // different on every rank
   const scratch = new Float32Array(6000);
   const failures = [];
   const bytes0 = comm.memory.buffer.byteLength;
-  for (let k = 0; k < 300; k++) oneCall(comm, rand, scratch, failures, k); // warm up (JIT, codec probes)
+  for (let k = 0; k < 300; k++) oneCall(comm, rand, scratch, failures, k, jitter); // warm up (JIT, codec probes)
   const heap0 = heapUsed();
-  for (let k = 300; k < calls; k++) oneCall(comm, rand, scratch, failures, k);
+  for (let k = 300; k < calls; k++) oneCall(comm, rand, scratch, failures, k, jitter);
   const heap1 = heapUsed();
   return {
     failures: failures.slice(0, 10), calls: comm.stats.calls,
@@ -101,4 +105,25 @@ export function policyChoice(comm, { sizes }) {
     const { algorithm, codec, scheme } = comm.stats.last;
     return { n, algorithm, codec, scheme, value: x[0] };
   });
+}
+
+/**
+ * Back-to-back calls whose inputs change every call (the value k is part of every element), so a rank
+ * that overwrote a buffer its peers were still reading shows up as a wrong sum.
+ */
+export function backToBack(comm, { calls, n, plans, zeroCopy }) {
+  const p = comm.worldSize, r = comm.rank;
+  const failures = [];
+  const x = zeroCopy ? comm.alloc(n) : new Float32Array(n);
+  for (let k = 0; k < calls; k++) {
+    const opts = plans[k % plans.length];
+    for (let i = 0; i < n; i++) x[i] = (i % 512) + r + 4 * (k % 97);
+    comm.allReduce(x, opts);
+    for (let i = 0; i < n; i += 7) {
+      const want = p * ((i % 512) + 4 * (k % 97)) + (p * (p - 1)) / 2;
+      if (x[i] !== want) { failures.push(`call ${k} ${JSON.stringify(opts)} i=${i}: ${x[i]} vs ${want}`); break; }
+    }
+    if (failures.length > 5) break;
+  }
+  return failures;
 }
