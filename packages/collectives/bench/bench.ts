@@ -147,7 +147,7 @@ async function main(): Promise<void> {
       title: `p = 2, emulated ${name} link (latency ${link.latencySec * 1e6} µs)`, p: 2, link,
       note: "`auto` = the communicator policy `{ codec: \"mxfp4\", compress: \"auto\", algorithm: \"auto\" }`; compressed rows use scheme auto (allgather at p = 2).",
       result: await runSweep(2, { waitMode: "spin", timing: false, link, codec: "mxfp4", compress: "auto", maxMessageBytes: 16 * MiB }, {
-        sizes: linkSizes, configs: linkConfigs, budgetMs: QUICK ? 30 : 120, maxIters: 2000, minIters: 3, copy: false,
+        sizes: linkSizes, configs: linkConfigs, budgetMs: QUICK ? 30 : 300, maxIters: 2000, minIters: QUICK ? 3 : 5, copy: false,
       }),
     });
   }

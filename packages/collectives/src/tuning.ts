@@ -68,7 +68,7 @@ function uncompressedCost(alg: AlgorithmName, M: number, p: number): Cost {
   switch (alg) {
     case "one-shot": return { steps: 1, syncs: 1, bytes: (p - 1) * M, local: M / L.copy + (p - 1) * M / L.sum + M / L.copy };
     case "two-shot": return { steps: 2, syncs: 2, bytes: 2 * (p - 1) / p * M, local: M / p / L.copy + (p - 1) * M / p / L.sum + M / L.copy };
-    case "ring": return { steps: 2 * (p - 1), syncs: 2 * p + 1, bytes: 2 * (p - 1) / p * M, local: (p - 1) * M / p * (1 / L.copy + 1 / L.sum) + 2 * M / L.copy };
+    case "ring": return { steps: 2 * (p - 1), syncs: 2 * p, bytes: 2 * (p - 1) / p * M, local: (p - 1) * M / p * (1 / L.copy + 1 / L.sum) + 2 * M / L.copy };
   }
 }
 

@@ -30,3 +30,11 @@ for (const zeroCopy of [false, true]) it(`back-to-back calls of every kind with 
   const out = await runGroup<string[]>(3, worker, { calls: 600, n: 40_000, plans, zeroCopy }, { export: "backToBack", waitMode: "wait" });
   out.forEach((f, r) => expect(f, `rank ${r}`).toEqual([]));
 });
+
+it("back-to-back ring-heavy calls at p = 5 (the ring has no final barrier: see algorithms/ring.ts)", async () => {
+  const plans = [{ algorithm: "ring" }, { algorithm: "ring" }, { codec: "f32", scheme: "two-shot" }, { algorithm: "ring" }, { codec: "f32", scheme: "allgather" }, { algorithm: "one-shot" }];
+  for (const zeroCopy of [false, true]) {
+    const out = await runGroup<string[]>(5, worker, { calls: 300, n: 30_000, plans, zeroCopy }, { export: "backToBack", waitMode: "wait" });
+    out.forEach((f, r) => expect(f, `rank ${r}${zeroCopy ? " (alloc views)" : ""}`).toEqual([]));
+  }
+});

@@ -31,6 +31,8 @@ export const KC: usize = memory.data<u32>([
   0x03030303, 0x03030303, 0x03030303, 0x03030303, // 208 X03
   0x81818181, 0x81818181, 0x81818181, 0x81818181, // 224 M127 (i8 -127)
   0x7f7fffff, 0x7f7fffff, 0x7f7fffff, 0x7f7fffff, // 240 FMAX (largest finite f32 bits)
+  0x007fffff, 0x007fffff, 0x007fffff, 0x007fffff, // 256 LOW (mantissa field)
+  0x80808080, 0x80808080, 0x80808080, 0x80808080, // 272 X80
 ]);
 // @ts-ignore: decorator
 @inline export const C_ABS: usize = 0;
@@ -64,47 +66,51 @@ export const KC: usize = memory.data<u32>([
 @inline export const C_M127: usize = 224;
 // @ts-ignore: decorator
 @inline export const C_FMAX: usize = 240;
+// @ts-ignore: decorator
+@inline export const C_LOW: usize = 256;
+// @ts-ignore: decorator
+@inline export const C_X80: usize = 272;
 
-/** Per element kind (16 B each): MAXV, EMIN (exponent bits of 2^(1-b)), SH23 ((23-M)<<23), EMAX, PV (2^(b-127)). */
+/** Per element kind (16 B each): MAXV, EMIN (exponent bits of 2^(1-b)), SH23 ((23-M)<<23), EMAX, K2 (SH23 - (EMIN >> (23-M))). */
 const KT_E2M1: usize = memory.data<u32>([
   0x40c00000, 0x40c00000, 0x40c00000, 0x40c00000, 127 << 23, 127 << 23, 127 << 23, 127 << 23,
   22 << 23, 22 << 23, 22 << 23, 22 << 23, 2, 2, 2, 2,
-  1 << 23, 1 << 23, 1 << 23, 1 << 23,
+  0x0affff02, 0x0affff02, 0x0affff02, 0x0affff02, // K2
 ]);
 const KT_E2M2: usize = memory.data<u32>([
   0x40e00000, 0x40e00000, 0x40e00000, 0x40e00000, 127 << 23, 127 << 23, 127 << 23, 127 << 23,
   21 << 23, 21 << 23, 21 << 23, 21 << 23, 2, 2, 2, 2,
-  1 << 23, 1 << 23, 1 << 23, 1 << 23,
+  0x0a7ffe04, 0x0a7ffe04, 0x0a7ffe04, 0x0a7ffe04, // K2
 ]);
 const KT_E3M1: usize = memory.data<u32>([
   0x41c00000, 0x41c00000, 0x41c00000, 0x41c00000, 125 << 23, 125 << 23, 125 << 23, 125 << 23,
   22 << 23, 22 << 23, 22 << 23, 22 << 23, 4, 4, 4, 4,
-  3 << 23, 3 << 23, 3 << 23, 3 << 23,
+  0x0affff06, 0x0affff06, 0x0affff06, 0x0affff06, // K2
 ]);
 const KT_E2M3: usize = memory.data<u32>([
   0x40f00000, 0x40f00000, 0x40f00000, 0x40f00000, 127 << 23, 127 << 23, 127 << 23, 127 << 23,
   20 << 23, 20 << 23, 20 << 23, 20 << 23, 2, 2, 2, 2,
-  1 << 23, 1 << 23, 1 << 23, 1 << 23,
+  0x09fffc08, 0x09fffc08, 0x09fffc08, 0x09fffc08, // K2
 ]);
 const KT_E3M2: usize = memory.data<u32>([
   0x41e00000, 0x41e00000, 0x41e00000, 0x41e00000, 125 << 23, 125 << 23, 125 << 23, 125 << 23,
   21 << 23, 21 << 23, 21 << 23, 21 << 23, 4, 4, 4, 4,
-  3 << 23, 3 << 23, 3 << 23, 3 << 23,
+  0x0a7ffe0c, 0x0a7ffe0c, 0x0a7ffe0c, 0x0a7ffe0c, // K2
 ]);
 const KT_E4M3: usize = memory.data<u32>([
   0x43e00000, 0x43e00000, 0x43e00000, 0x43e00000, 121 << 23, 121 << 23, 121 << 23, 121 << 23,
   20 << 23, 20 << 23, 20 << 23, 20 << 23, 8, 8, 8, 8,
-  7 << 23, 7 << 23, 7 << 23, 7 << 23,
+  0x09fffc38, 0x09fffc38, 0x09fffc38, 0x09fffc38, // K2
 ]);
 const KT_E5M2: usize = memory.data<u32>([
   0x47600000, 0x47600000, 0x47600000, 0x47600000, 113 << 23, 113 << 23, 113 << 23, 113 << 23,
   21 << 23, 21 << 23, 21 << 23, 21 << 23, 15, 15, 15, 15,
-  15 << 23, 15 << 23, 15 << 23, 15 << 23,
+  0x0a7ffe3c, 0x0a7ffe3c, 0x0a7ffe3c, 0x0a7ffe3c, // K2
 ]);
 const KT_INT8: usize = memory.data<u32>([
   0x42fe0000, 0x42fe0000, 0x42fe0000, 0x42fe0000, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0,
-  0 << 23, 0 << 23, 0 << 23, 0 << 23,
+  0x00000000, 0x00000000, 0x00000000, 0x00000000, // K2
 ]);
 
 /** Static constant table of an element kind (MAXV at 0, EMIN at 16, SH23 at 32, EMAX at 48). */
@@ -122,22 +128,19 @@ export function kindConsts(ek: i32): usize {
 }
 
 /**
- * Saturating RNE magnitude codes of 4 lanes |x| (times mul unless XS). r = (a + C) - C is the
- * rounded magnitude (exact); r · P (P = 2^(b-127) in element space) maps the element's subnormals
- * onto f32 subnormals and its normals onto f32 normals of the same bit layout, so the code is
- * bits(r · P) >> (23 - M). XS ("x space", E8M0 only): the block's power-of-two scale is folded into
- * MAXV, EMIN and P instead of multiplying every element (exact: only exponents change).
+ * Saturating RNE magnitude codes of 4 lanes |x|·mul (see the header). The magic constant also
+ * carries the binade offset in its low mantissa bits: C = 2^(e'+23-M) + ((e' - emin) << M)·ulp is
+ * still on the element grid (the offset is even, M >= 1, so ties still go to the even code), and
+ * the code is just the low 23 bits of bits(a + C). K2 = SH23 - (EMIN >> (23 - M)).
  */
 // @ts-ignore: decorator
 @inline export function enc4(
-  x: v128, mul: v128, ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, SH23: v128, P: v128, M: i32, XS: bool,
+  x: v128, mul: v128, ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, K2: v128, LOW: v128, M: i32,
 ): v128 {
-  let a = v128.and(x, ABS);
-  if (!XS) a = f32x4.mul(a, mul);
-  a = f32x4.pmin(a, MAXV);
+  const a = f32x4.pmin(f32x4.mul(v128.and(x, ABS), mul), MAXV);
   const e = i32x4.max_s(v128.and(a, EXPM), EMIN);
-  const C = i32x4.add(e, SH23);
-  return i32x4.add(i32x4.sub(f32x4.add(a, C), C), i32x4.shr_u(i32x4.sub(e, EMIN), 23 - M));
+  const C = i32x4.add(i32x4.add(e, i32x4.shr_u(e, 23 - M)), K2);
+  return v128.and(f32x4.add(a, C), LOW);
 }
 
 /**
@@ -146,12 +149,12 @@ export function kindConsts(ek: i32): usize {
  */
 // @ts-ignore: decorator
 @inline export function enc16(
-  p: usize, mul: v128, ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, SH23: v128, P: v128, M: i32, NB: i32, XS: bool,
+  p: usize, mul: v128, ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, K2: v128, LOW: v128, M: i32, NB: i32,
 ): v128 {
-  const c0 = enc4(v128.load(p), mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, XS);
-  const c1 = enc4(v128.load(p, 16), mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, XS);
-  const c2 = enc4(v128.load(p, 32), mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, XS);
-  const c3 = enc4(v128.load(p, 48), mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, XS);
+  const c0 = enc4(v128.load(p), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
+  const c1 = enc4(v128.load(p, 16), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
+  const c2 = enc4(v128.load(p, 32), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
+  const c3 = enc4(v128.load(p, 48), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
   const mag = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3));
   const sg = i8x16.narrow_i16x8_s(
     i16x8.narrow_i32x4_s(v128.load(p), v128.load(p, 16)),
@@ -188,26 +191,26 @@ export function kindConsts(ek: i32): usize {
 // @ts-ignore: decorator
 @inline export function encField(
   p: usize, el: usize, mul: v128, B: i32, M: i32, NB: i32, INT8: bool,
-  ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, SH23: v128, P: v128, XS: bool, K: usize,
+  ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, K2: v128, LOW: v128, K: usize,
 ): void {
   if (INT8) {
     const F64 = v128.load(K, C_F64), MAGIC = v128.load(K, C_MAGIC), M127 = v128.load(K, C_M127);
     v128.store(el, encI8x16(p, mul, F64, MAGIC, M127));
     v128.store(el, encI8x16(p + 64, mul, F64, MAGIC, M127), 16);
   } else if (NB == 8) {
-    v128.store(el, enc16(p, mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, NB, XS));
-    v128.store(el, enc16(p + 64, mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, NB, XS), 16);
+    v128.store(el, enc16(p, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB));
+    v128.store(el, enc16(p + 64, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB), 16);
   } else if (NB == 6) {
-    const lo = enc16(p, mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, NB, XS);
-    const hi = enc16(p + 64, mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, NB, XS);
+    const lo = enc16(p, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB);
+    const hi = enc16(p + 64, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB);
     const X0F = v128.load(K, C_X0F), XF0 = v128.load(K, C_XF0), X03 = v128.load(K, C_X03);
     v128.store(el, v128.or(v128.and(lo, X0F), v128.and(i16x8.shl(hi, 4), XF0)));
     const t = v128.or(v128.and(i16x8.shr_u(lo, 4), X03), i16x8.shl(v128.and(i16x8.shr_u(hi, 4), X03), 4));
     const u = v128.or(t, i16x8.shl(i8x16.shuffle(t, t, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15), 2));
     v128.store_lane<i64>(el + 16, u, 0);
   } else if (B == 8) {
-    const c0 = enc4(v128.load(p), mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, XS);
-    const c1 = enc4(v128.load(p, 16), mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, XS);
+    const c0 = enc4(v128.load(p), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
+    const c1 = enc4(v128.load(p, 16), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
     const w = i16x8.narrow_i32x4_u(c0, c1);
     const sw = i16x8.narrow_i32x4_s(v128.load(p), v128.load(p, 16));
     const sb = v128.and(i8x16.narrow_i16x8_s(sw, sw), i8x16.splat(<i8>0x80));
@@ -221,7 +224,7 @@ export function kindConsts(ek: i32): usize {
       store<u8>(el, <u8>i8x16.bitmask(i16x8.shl(b, 3)), 4);
     }
   } else if (B == 16) {
-    const b = enc16(p, mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, NB, XS);
+    const b = enc16(p, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB);
     const h = i8x16.shuffle(b, b, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
     if (NB == 4) {
       v128.store_lane<i64>(el, v128.or(b, i16x8.shl(h, 4)), 0);
@@ -234,8 +237,8 @@ export function kindConsts(ek: i32): usize {
     const Q = B >> 5;
     const half = <usize>(B >> 1);
     for (let q = 0; q < Q; q++) {
-      const lo = enc16(p + (<usize>q << 6), mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, NB, XS);
-      const hi = enc16(p + (<usize>(q + Q) << 6), mul, ABS, EXPM, MAXV, EMIN, SH23, P, M, NB, XS);
+      const lo = enc16(p + (<usize>q << 6), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB);
+      const hi = enc16(p + (<usize>(q + Q) << 6), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB);
       if (NB == 4) {
         v128.store(el + (<usize>q << 4), v128.or(lo, i16x8.shl(hi, 4)));
       } else {
@@ -248,22 +251,16 @@ export function kindConsts(ek: i32): usize {
   }
 }
 
-/** f32 bits of 2^(b - X) (subnormal when X > 126 + b; X <= 149 + b). */
-// @ts-ignore: decorator
-@inline function pOf(x: i32, b: i32): i32 {
-  return x <= 126 + b ? (127 + b - x) << 23 : 1 << (149 + b - x);
-}
-
 /** Encode the element fields of 4 consecutive blocks with per-block multipliers mul (element space). */
 // @ts-ignore: decorator
 @inline function encBlocks4(
   gs: usize, el: usize, bytesB: usize, bb: usize, mul: v128, B: i32, M: i32, NB: i32, INT8: bool,
-  ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, SH23: v128, PV: v128, K: usize,
+  ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, K2: v128, LOW: v128, K: usize,
 ): void {
-  encField(gs, el, i32x4.shuffle(mul, mul, 0, 0, 0, 0), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, SH23, PV, false, K);
-  encField(gs + bytesB, el + bb, i32x4.shuffle(mul, mul, 1, 1, 1, 1), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, SH23, PV, false, K);
-  encField(gs + 2 * bytesB, el + 2 * bb, i32x4.shuffle(mul, mul, 2, 2, 2, 2), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, SH23, PV, false, K);
-  encField(gs + 3 * bytesB, el + 3 * bb, i32x4.shuffle(mul, mul, 3, 3, 3, 3), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, SH23, PV, false, K);
+  encField(gs, el, i32x4.shuffle(mul, mul, 0, 0, 0, 0), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+  encField(gs + bytesB, el + bb, i32x4.shuffle(mul, mul, 1, 1, 1, 1), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+  encField(gs + 2 * bytesB, el + 2 * bb, i32x4.shuffle(mul, mul, 2, 2, 2, 2), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+  encField(gs + 3 * bytesB, el + 3 * bb, i32x4.shuffle(mul, mul, 3, 3, 3, 3), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
 }
 
 /**
@@ -272,11 +269,11 @@ export function kindConsts(ek: i32): usize {
  */
 // @ts-ignore: decorator
 @inline export function quantGroups(
-  ek: i32, src: usize, ng: u32, dst: usize, B: i32, M: i32, NB: i32, FP16: bool, INT8: bool, BIAS: i32, XHI: i32,
+  ek: i32, src: usize, ng: u32, dst: usize, B: i32, M: i32, NB: i32, FP16: bool, INT8: bool,
 ): i32 {
   const K = KC, T = kindConsts(ek);
   const ABS = v128.load(K, C_ABS), EXPM = v128.load(K, C_EXPM);
-  const MAXV = v128.load(T), EMIN = v128.load(T, 16), SH23 = v128.load(T, 32), PV = v128.load(T, 64);
+  const MAXV = v128.load(T), EMIN = v128.load(T, 16), K2 = v128.load(T, 64), LOW = v128.load(K, C_LOW);
   const S: usize = FP16 ? 2 : 1;
   const bb = S + <usize>((B * NB) >> 3);
   const bytesB = <usize>B << 2;
@@ -316,7 +313,7 @@ export function kindConsts(ek: i32): usize {
       store<u16>(gd + bb, <u16>i32x4.extract_lane(code, 1));
       store<u16>(gd + 2 * bb, <u16>i32x4.extract_lane(code, 2));
       store<u16>(gd + 3 * bb, <u16>i32x4.extract_lane(code, 3));
-      encBlocks4(gs, gd + S, bytesB, bb, mul, B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, SH23, PV, K);
+      encBlocks4(gs, gd + S, bytesB, bb, mul, B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
       continue;
     }
     const X = i32x4.max_s(i32x4.sub(i32x4.shr_u(r, 23), v128.load(T, 48)), i32x4.splat(0));
@@ -324,50 +321,34 @@ export function kindConsts(ek: i32): usize {
     store<u8>(gd + bb, <u8>i32x4.extract_lane(X, 1));
     store<u8>(gd + 2 * bb, <u8>i32x4.extract_lane(X, 2));
     store<u8>(gd + 3 * bb, <u8>i32x4.extract_lane(X, 3));
-    // x space needs 2^(1-b) · 2^(X-127) normal and the magic constant finite: X in [b, XHI]
-    if (!INT8 && !v128.any_true(v128.or(i32x4.lt_s(X, i32x4.splat(BIAS)), i32x4.gt_s(X, i32x4.splat(XHI))))) {
-      const D = i32x4.sub(i32x4.shl(X, 23), i32x4.splat(127 << 23));
-      const MX = i32x4.add(MAXV, D), EX = i32x4.add(EMIN, D);
-      const x0 = i32x4.extract_lane(X, 0), x1 = i32x4.extract_lane(X, 1);
-      const x2 = i32x4.extract_lane(X, 2), x3 = i32x4.extract_lane(X, 3);
-      encField(gs, gd + S, MX, B, M, NB, false, ABS, EXPM,
-        i32x4.shuffle(MX, MX, 0, 0, 0, 0), i32x4.shuffle(EX, EX, 0, 0, 0, 0), SH23, i32x4.splat(pOf(x0, BIAS)), true, K);
-      encField(gs + bytesB, gd + bb + S, MX, B, M, NB, false, ABS, EXPM,
-        i32x4.shuffle(MX, MX, 1, 1, 1, 1), i32x4.shuffle(EX, EX, 1, 1, 1, 1), SH23, i32x4.splat(pOf(x1, BIAS)), true, K);
-      encField(gs + 2 * bytesB, gd + 2 * bb + S, MX, B, M, NB, false, ABS, EXPM,
-        i32x4.shuffle(MX, MX, 2, 2, 2, 2), i32x4.shuffle(EX, EX, 2, 2, 2, 2), SH23, i32x4.splat(pOf(x2, BIAS)), true, K);
-      encField(gs + 3 * bytesB, gd + 3 * bb + S, MX, B, M, NB, false, ABS, EXPM,
-        i32x4.shuffle(MX, MX, 3, 3, 3, 3), i32x4.shuffle(EX, EX, 3, 3, 3, 3), SH23, i32x4.splat(pOf(x3, BIAS)), true, K);
-    } else {
-      const mul = i32x4.max_s(i32x4.shl(i32x4.sub(v128.load(K, C_I254), X), 23), v128.load(K, C_MINMUL));
-      encBlocks4(gs, gd + S, bytesB, bb, mul, B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, SH23, PV, K);
-    }
+    const mul = i32x4.max_s(i32x4.shl(i32x4.sub(v128.load(K, C_I254), X), 23), v128.load(K, C_MINMUL));
+    encBlocks4(gs, gd + S, bytesB, bb, mul, B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
   }
   return clipped;
 }
 
 // One instantiation per element kind and scale kind (B stays a run-time value).
 export function qE2M1(src: usize, ng: u32, dst: usize, B: i32, fp16: bool): i32 {
-  return fp16 ? quantGroups(EK_E2M1, src, ng, dst, B, 1, 4, true, false, 1, 150) : quantGroups(EK_E2M1, src, ng, dst, B, 1, 4, false, false, 1, 150);
+  return fp16 ? quantGroups(EK_E2M1, src, ng, dst, B, 1, 4, true, false) : quantGroups(EK_E2M1, src, ng, dst, B, 1, 4, false, false);
 }
 export function qE2M2(src: usize, ng: u32, dst: usize, B: i32, fp16: bool): i32 {
-  return fp16 ? quantGroups(EK_E2M2, src, ng, dst, B, 2, 5, true, false, 1, 150) : quantGroups(EK_E2M2, src, ng, dst, B, 2, 5, false, false, 1, 150);
+  return fp16 ? quantGroups(EK_E2M2, src, ng, dst, B, 2, 5, true, false) : quantGroups(EK_E2M2, src, ng, dst, B, 2, 5, false, false);
 }
 export function qE3M1(src: usize, ng: u32, dst: usize, B: i32, fp16: bool): i32 {
-  return fp16 ? quantGroups(EK_E3M1, src, ng, dst, B, 1, 5, true, false, 3, 152) : quantGroups(EK_E3M1, src, ng, dst, B, 1, 5, false, false, 3, 152);
+  return fp16 ? quantGroups(EK_E3M1, src, ng, dst, B, 1, 5, true, false) : quantGroups(EK_E3M1, src, ng, dst, B, 1, 5, false, false);
 }
 export function qE2M3(src: usize, ng: u32, dst: usize): i32 {
-  return quantGroups(EK_E2M3, src, ng, dst, 32, 3, 6, false, false, 1, 150);
+  return quantGroups(EK_E2M3, src, ng, dst, 32, 3, 6, false, false);
 }
 export function qE3M2(src: usize, ng: u32, dst: usize): i32 {
-  return quantGroups(EK_E3M2, src, ng, dst, 32, 2, 6, false, false, 3, 152);
+  return quantGroups(EK_E3M2, src, ng, dst, 32, 2, 6, false, false);
 }
 export function qE4M3(src: usize, ng: u32, dst: usize): i32 {
-  return quantGroups(EK_E4M3, src, ng, dst, 32, 3, 8, false, false, 7, 156);
+  return quantGroups(EK_E4M3, src, ng, dst, 32, 3, 8, false, false);
 }
 export function qE5M2(src: usize, ng: u32, dst: usize): i32 {
-  return quantGroups(EK_E5M2, src, ng, dst, 32, 2, 8, false, false, 15, 164);
+  return quantGroups(EK_E5M2, src, ng, dst, 32, 2, 8, false, false);
 }
 export function qINT8(src: usize, ng: u32, dst: usize): i32 {
-  return quantGroups(EK_INT8, src, ng, dst, 32, 0, 8, false, true, 0, 149);
+  return quantGroups(EK_INT8, src, ng, dst, 32, 0, 8, false, true);
 }

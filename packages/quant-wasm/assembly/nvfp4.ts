@@ -1,7 +1,7 @@
 // nvfp4: E2M1 elements, block 16, UE4M3 block scale, f32 per-tensor scale S_t (FORMATS.md section 4).
 // Layout: f32 S_t, then 9-byte blocks (UE4M3 code, 8 bytes of split-half nibbles).
 import { dE2M1 } from "./mf-decode";
-import { KC, C_ABS, C_EXPM, C_FMAX, C_ONE, kindConsts, hmax4, encField } from "./mf-encode";
+import { KC, C_ABS, C_EXPM, C_FMAX, C_ONE, C_LOW, kindConsts, hmax4, encField } from "./mf-encode";
 import {
   EK_E2M1, EK_E4M3, encMag, decElem, encodeBlockScalar, decodeBlockScalar,
 } from "./mf-scalar";
@@ -68,7 +68,7 @@ export function nvfp4Quantize(desc: u32, src: usize, n: u32, dst: usize, seed: u
     k0 = ng << 2;
     const K = KC, T = kindConsts(EK_E2M1), U = KT_UE4M3;
     const ABS = v128.load(K, C_ABS), EXPM = v128.load(K, C_EXPM);
-    const MAXV = v128.load(T), EMIN = v128.load(T, 16), SH23 = v128.load(T, 32), PV = v128.load(T, 64);
+    const MAXV = v128.load(T), EMIN = v128.load(T, 16), K2 = v128.load(T, 64), LOW = v128.load(K, C_LOW);
     const stv = f32x4.splat(st), st6v = f32x4.splat(st6);
     for (let g: u32 = 0; g < ng; g++) {
       const gs = src + (<usize>g << 8);
@@ -100,10 +100,10 @@ export function nvfp4Quantize(desc: u32, src: usize, n: u32, dst: usize, seed: u
       store<u8>(gd, <u8>i32x4.extract_lane(code, 1), 9);
       store<u8>(gd, <u8>i32x4.extract_lane(code, 2), 18);
       store<u8>(gd, <u8>i32x4.extract_lane(code, 3), 27);
-      encField(gs, gd + 1, i32x4.shuffle(inv, inv, 0, 0, 0, 0), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, SH23, PV, false, K);
-      encField(gs + 64, gd + 10, i32x4.shuffle(inv, inv, 1, 1, 1, 1), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, SH23, PV, false, K);
-      encField(gs + 128, gd + 19, i32x4.shuffle(inv, inv, 2, 2, 2, 2), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, SH23, PV, false, K);
-      encField(gs + 192, gd + 28, i32x4.shuffle(inv, inv, 3, 3, 3, 3), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, SH23, PV, false, K);
+      encField(gs, gd + 1, i32x4.shuffle(inv, inv, 0, 0, 0, 0), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+      encField(gs + 64, gd + 10, i32x4.shuffle(inv, inv, 1, 1, 1, 1), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+      encField(gs + 128, gd + 19, i32x4.shuffle(inv, inv, 2, 2, 2, 2), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+      encField(gs + 192, gd + 28, i32x4.shuffle(inv, inv, 3, 3, 3, 3), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
     }
   }
   for (let k: u32 = k0; k < nBlocks; k++) nvBlockScalar(src, n, dst, k, st, st6, stoch, seed);

@@ -72,6 +72,7 @@ class WasmCodec implements Codec {
   readonly bitsPerValue: number;
   private readonly x: QuantKernels["exports"];
   private readonly mem: WebAssembly.Memory;
+  private knownSize = 0;
 
   constructor(
     readonly kernels: QuantKernels,
@@ -250,8 +251,10 @@ class WasmCodec implements Codec {
     if (!Number.isInteger(ptr) || ptr < 0) throw new RangeError(`${what}: pointer must be a non-negative integer, got ${ptr}`);
     if (ptr % align !== 0) throw new RangeError(`${what}: pointer ${ptr} must be ${align}-byte aligned`);
     if (bytes > 0 && ptr < this.kernels.heapBase) throw new RangeError(`${what}: pointer ${ptr} lies below heapBase ${this.kernels.heapBase}`);
-    const size = this.mem.buffer.byteLength;
-    if (ptr + bytes > size) throw new RangeError(`${what}: [${ptr}, ${ptr + bytes}) exceeds the memory (${size} bytes)`);
+    if (ptr + bytes <= this.knownSize) return;
+    // a memory only grows: the cached size is a lower bound, re-read it (memory.buffer costs ~0.1 µs) only here
+    this.knownSize = this.mem.buffer.byteLength;
+    if (ptr + bytes > this.knownSize) throw new RangeError(`${what}: [${ptr}, ${ptr + bytes}) exceeds the memory (${this.knownSize} bytes)`);
   }
 }
 

@@ -10,8 +10,11 @@
 //   may differ from one-shot/two-shot; every rank still gets the owner's bits.
 // All-gather: rank r copies chunk f into its gather buffer G(r) (the packed region) and publishes;
 //   step t = 0..p−2: wait for left's previous publish, copy chunk g = r−t mod p from G(left) to G(r).
-// Final "done" barrier: the right neighbour reads G(r) until its last step, and a following
-// compressed call writes P(r) = G(r) before its arrival. Then G(r) is copied to dst.
+// Then G(r) is copied to dst. No final barrier: to finish its last all-gather step rank r needs the
+// chain left, left-left, … back to its right neighbour r+1 to have started the all-gather, so r+1 no
+// longer reads X(r) or S(r) (reduce-scatter) when r returns; G(r) = P(r) is read by r+1 until it
+// returns, and the packed region alternates by op parity, so the next writer of this G(r) is two ops
+// away, after every rank arrived at the op in between.
 // Bytes per rank: 2(p−1)/p·4n each way, in 2(p−1) steps (one link latency each).
 import type { AllReduceAlgorithm } from "./types.js";
 import { CHUNK_ALIGN } from "./two-shot.js";
@@ -48,7 +51,6 @@ export const ring: AllReduceAlgorithm = {
       e.copy(G + 4 * cs[g]!, e.P(left) + 4 * cs[g]!, n(g));
       e.sync.publish();
     }
-    e.sync.barrier();
     e.copy(dst, G, len);
   },
 };
