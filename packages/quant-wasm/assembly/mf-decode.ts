@@ -1,3 +1,5 @@
+import { EK_E4M3, EK_E5M2, decodeBlockScalar, e8m0Value } from "./mf-scalar";
+
 // SIMD minifloat block decoder: value_i = f32(element_value(c_i) · scale), dst = value or
 // dst = f32(dst + value) (a separate add, never fused). 4/5/6-bit element values come from
 // i8x16.swizzle lookups of the top two bytes of their f32 bits (every element value of these
@@ -66,6 +68,11 @@ export const KD: usize = memory.data<u8>([
 // @ts-ignore: decorator
 @inline const D_POW52: usize = 432;
 
+/** Store 4 final values (acc: dst + v). */
+// @ts-ignore: decorator
+@inline function putv(q: usize, y: v128, ACC: bool): void {
+  v128.store(q, ACC ? f32x4.add(v128.load(q), y) : y);
+}
 /** Store 4 decoded lanes v·sv (acc: dst + v·sv). */
 // @ts-ignore: decorator
 @inline function put4(q: usize, v: v128, sv: v128, ACC: bool): void {
@@ -203,36 +210,44 @@ export const KD: usize = memory.data<u8>([
   }
 }
 
-/** 4 codes (lanes c<<24) of an 8-bit minifloat -> element values. */
+/** 4 codes (lanes c<<24) of an 8-bit minifloat -> f32(value · 2^(X-127)) via one multiply by 2^(X-b). */
 // @ts-ignore: decorator
-@inline function val8(t: v128, M: i32, E4M3: bool, SIGN: v128, POW: v128, FIX: v128, FIXV: v128): v128 {
-  const m = i32x4.shr_u(i32x4.shl(t, 1), 2 + M);
-  let f = v128.or(f32x4.mul(m, POW), v128.and(t, SIGN));
-  if (E4M3) return v128.or(f, v128.and(i32x4.eq(m, FIX), FIXV)); // 0x7F -> NaN
-  return v128.or(f, v128.and(i32x4.gt_s(m, FIX), FIXV)); // e = 31 -> Inf / NaN
+@inline function val8(t: v128, M: i32, SIGN: v128, svb: v128): v128 {
+  return v128.or(f32x4.mul(i32x4.shr_u(i32x4.shl(t, 1), 2 + M), svb), v128.and(t, SIGN));
 }
 
-/** Decode nblk full mxfp8 blocks (B = 32, e8m0). */
+/**
+ * Decode nblk full mxfp8 blocks (B = 32, e8m0). bits(mag << (23-M)) is the element value times
+ * 2^(b-127) exactly, so one multiply by 2^(X-b) gives f32(value · 2^(X-127)) with the single
+ * rounding of FORMATS.md. Blocks holding NaN/Inf codes, the NaN scale or X - b > 127 take the
+ * scalar path.
+ */
 // @ts-ignore: decorator
 @inline export function dec8(src: usize, nblk: u32, dst: usize, E4M3: bool, ACC: bool): void {
   const K = KD;
   const SIGN = v128.load(K, D_SIGN);
-  const POW = v128.load(K + (E4M3 ? D_POW43 : D_POW52));
-  const FIX = v128.load(K + (E4M3 ? D_NAN43 : D_INF52));
-  const FIXV = v128.load(K + (E4M3 ? D_QNAN : D_EXPM));
   const M = E4M3 ? 3 : 2;
-  const z = i32x4.splat(0);
+  const bias = E4M3 ? 7 : 15;
+  const SPM = i8x16.splat(E4M3 ? 0x7f : 0x7c);
   for (let k: u32 = 0; k < nblk; k++) {
     const p = src + <usize>k * 33;
     const q = dst + (<usize>k << 7);
-    const sv = f32x4.splat(scaleOf(p, 4, 0));
+    const x = <i32>load<u8>(p);
+    const c0 = v128.load(p, 1), c1 = v128.load(p, 17);
+    const special = v128.or(i8x16.eq(v128.and(c0, SPM), SPM), i8x16.eq(v128.and(c1, SPM), SPM));
+    if (x - bias > 127 || x == 0xff || v128.any_true(special)) {
+      decodeBlockScalar(E4M3 ? EK_E4M3 : EK_E5M2, 32, p + 1, e8m0Value(<u32>x), 32, q, ACC);
+      continue;
+    }
+    const svb = i32x4.splat((x - bias + 127) << 23);
     for (let h = 0; h < 2; h++) {
-      const c = v128.load(p + 1 + (<usize>h << 4));
+      const c = h == 0 ? c0 : c1;
       const o = q + (<usize>h << 6);
-      put4(o, val8(i8x16.shuffle(z, c, 0, 0, 0, 16, 0, 0, 0, 17, 0, 0, 0, 18, 0, 0, 0, 19), M, E4M3, SIGN, POW, FIX, FIXV), sv, ACC);
-      put4(o + 16, val8(i8x16.shuffle(z, c, 0, 0, 0, 20, 0, 0, 0, 21, 0, 0, 0, 22, 0, 0, 0, 23), M, E4M3, SIGN, POW, FIX, FIXV), sv, ACC);
-      put4(o + 32, val8(i8x16.shuffle(z, c, 0, 0, 0, 24, 0, 0, 0, 25, 0, 0, 0, 26, 0, 0, 0, 27), M, E4M3, SIGN, POW, FIX, FIXV), sv, ACC);
-      put4(o + 48, val8(i8x16.shuffle(z, c, 0, 0, 0, 28, 0, 0, 0, 29, 0, 0, 0, 30, 0, 0, 0, 31), M, E4M3, SIGN, POW, FIX, FIXV), sv, ACC);
+      const w0 = i16x8.extend_low_i8x16_u(c), w1 = i16x8.extend_high_i8x16_u(c);
+      putv(o, val8(i32x4.shl(i32x4.extend_low_i16x8_u(w0), 24), M, SIGN, svb), ACC);
+      putv(o + 16, val8(i32x4.shl(i32x4.extend_high_i16x8_u(w0), 24), M, SIGN, svb), ACC);
+      putv(o + 32, val8(i32x4.shl(i32x4.extend_low_i16x8_u(w1), 24), M, SIGN, svb), ACC);
+      putv(o + 48, val8(i32x4.shl(i32x4.extend_high_i16x8_u(w1), 24), M, SIGN, svb), ACC);
     }
   }
 }

@@ -81,19 +81,18 @@ export function ekEmax(ek: i32): i32 {
   return <u32>((s - C) + ((e - emin) >>> (23 - M)));
 }
 
-/** RNE code (sign from v) of one element of kind ek (not mxint8). */
-export function encElem(v: f32, ek: i32): u32 {
-  if (v != v) return 0; // NaN (only x·inv = 0·Inf): code +0 (FORMATS.md section 3)
-  const nb = ekBits(ek);
+/** RNE code with the element parameters given (nb bits, M mantissa bits, bias b, max finite). */
+// @ts-ignore: decorator
+@inline function encP(v: f32, nb: i32, M: i32, b: i32, maxv: f32): u32 {
+  if (v != v) return 0;
   const sign = (reinterpret<u32>(v) >>> 31) << (nb - 1);
-  return sign | encMag(abs<f32>(v), ekMant(ek), ekBias(ek), reinterpret<f32>(ekMaxBits(ek)));
+  return sign | encMag(abs<f32>(v), M, b, maxv);
 }
 
-/** Stochastic code: lo <= |v| < hi neighbours, hi if u < (|v|-lo)/(hi-lo). */
-export function encElemStoch(v: f32, ek: i32, u: f32): u32 {
+/** Stochastic code with the element parameters given. */
+// @ts-ignore: decorator
+@inline function encStochP(v: f32, nb: i32, M: i32, b: i32, maxv: f32, u: f32): u32 {
   if (v != v) return 0;
-  const nb = ekBits(ek), M = ekMant(ek), b = ekBias(ek);
-  const maxv = reinterpret<f32>(ekMaxBits(ek));
   const sign = (reinterpret<u32>(v) >>> 31) << (nb - 1);
   const a = abs<f32>(v);
   let mag: f32;
@@ -249,6 +248,7 @@ export function encodeBlockScalar(
     store<u8>(dst, <u8>nvCode);
     mul = nvInv;
   }
+  const M = ekMant(ek), b = ekBias(ek), maxv = reinterpret<f32>(ekMaxBits(ek));
   for (let i = 0; i < B; i++) {
     const x: f32 = i < count ? load<f32>(src + (<usize>i << 2)) : <f32>0.0;
     const v = x * mul;
@@ -257,7 +257,7 @@ export function encodeBlockScalar(
       const t = v * <f32>64.0;
       c = stoch ? encInt8Stoch(t, srUniform(gidx + <u32>i, seed)) : encInt8(t);
     } else {
-      c = stoch ? encElemStoch(v, ek, srUniform(gidx + <u32>i, seed)) : encElem(v, ek);
+      c = stoch ? encStochP(v, nb, M, b, maxv, srUniform(gidx + <u32>i, seed)) : encP(v, nb, M, b, maxv);
     }
     putCode(el, i, c, nb, B);
   }
