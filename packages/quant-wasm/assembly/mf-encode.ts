@@ -127,32 +127,6 @@ export function kindConsts(ek: i32): usize {
   }
 }
 
-/** u in [0,1) of FORMATS.md section 4 for the 4 global indices gi..gi+3. */
-// @ts-ignore: decorator
-@inline function srU4(gi: u32, SEED: v128): v128 {
-  let h = i32x4.add(i32x4.mul(i32x4.add(i32x4.splat(gi), i32x4(0, 1, 2, 3)), i32x4.splat(0x9e3779b9)), SEED);
-  h = v128.xor(h, i32x4.shr_u(h, 16));
-  h = i32x4.mul(h, i32x4.splat(0x7feb352d));
-  h = v128.xor(h, i32x4.shr_u(h, 15));
-  h = i32x4.mul(h, i32x4.splat(0x846ca68b));
-  h = v128.xor(h, i32x4.shr_u(h, 16));
-  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.shr_u(h, 8)), f32x4.splat(5.9604644775390625e-8));
-}
-
-/**
- * Stochastic rounding of magnitudes a (already clamped to max finite) onto the element grid:
- * ulp = spacing of a's binade, lo = floor(a/ulp)·ulp, p = (a - lo)/ulp (exact: ulp is a power of
- * two), hi = lo + ulp if u < p else lo. The result is on the grid, so the RNE encoder is exact on it.
- */
-// @ts-ignore: decorator
-@inline function stochMag(a: v128, EXPM: v128, EMIN: v128, M: i32, gi: u32, SEED: v128): v128 {
-  const ulp = i32x4.sub(i32x4.max_s(v128.and(a, EXPM), EMIN), i32x4.splat(M << 23));
-  const inv = i32x4.sub(i32x4.splat(254 << 23), ulp);
-  const lo = f32x4.mul(f32x4.floor(f32x4.mul(a, inv)), ulp);
-  const p = f32x4.mul(f32x4.sub(a, lo), inv);
-  return v128.bitselect(f32x4.add(lo, ulp), lo, f32x4.lt(srU4(gi, SEED), p));
-}
-
 /**
  * Saturating RNE magnitude codes of 4 lanes |x|·mul (see the header). The magic constant also
  * carries the binade offset in its low mantissa bits: C = 2^(e'+23-M) + ((e' - emin) << M)·ulp is
@@ -162,10 +136,8 @@ export function kindConsts(ek: i32): usize {
 // @ts-ignore: decorator
 @inline export function enc4(
   x: v128, mul: v128, ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, K2: v128, LOW: v128, M: i32,
-  ST: bool, gi: u32, SEED: v128,
 ): v128 {
-  let a = f32x4.pmin(f32x4.mul(v128.and(x, ABS), mul), MAXV);
-  if (ST) a = stochMag(a, EXPM, EMIN, M, gi, SEED);
+  const a = f32x4.pmin(f32x4.mul(v128.and(x, ABS), mul), MAXV);
   const e = i32x4.max_s(v128.and(a, EXPM), EMIN);
   const C = i32x4.add(i32x4.add(e, i32x4.shr_u(e, 23 - M)), K2);
   return v128.and(f32x4.add(a, C), LOW);
@@ -178,12 +150,11 @@ export function kindConsts(ek: i32): usize {
 // @ts-ignore: decorator
 @inline export function enc16(
   p: usize, mul: v128, ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, K2: v128, LOW: v128, M: i32, NB: i32,
-  ST: bool, gi: u32, SEED: v128,
 ): v128 {
-  const c0 = enc4(v128.load(p), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, ST, gi, SEED);
-  const c1 = enc4(v128.load(p, 16), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, ST, gi + 4, SEED);
-  const c2 = enc4(v128.load(p, 32), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, ST, gi + 8, SEED);
-  const c3 = enc4(v128.load(p, 48), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, ST, gi + 12, SEED);
+  const c0 = enc4(v128.load(p), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
+  const c1 = enc4(v128.load(p, 16), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
+  const c2 = enc4(v128.load(p, 32), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
+  const c3 = enc4(v128.load(p, 48), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
   const mag = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3));
   const sg = i8x16.narrow_i16x8_s(
     i16x8.narrow_i32x4_s(v128.load(p), v128.load(p, 16)),
@@ -196,19 +167,12 @@ export function kindConsts(ek: i32): usize {
 
 /** mxint8: 16 elements -> 16 int8 codes clamp(RNE_int(f32(f32(x·mul)·64)), -127, 127). */
 // @ts-ignore: decorator
-@inline function encI8x16(p: usize, mul: v128, F64: v128, MAGIC: v128, M127: v128, ST: bool, gi: u32, SEED: v128): v128 {
-  const c0 = i8c4(v128.load(p), mul, F64, MAGIC, ST, gi, SEED);
-  const c1 = i8c4(v128.load(p, 16), mul, F64, MAGIC, ST, gi + 4, SEED);
-  const c2 = i8c4(v128.load(p, 32), mul, F64, MAGIC, ST, gi + 8, SEED);
-  const c3 = i8c4(v128.load(p, 48), mul, F64, MAGIC, ST, gi + 12, SEED);
+@inline function encI8x16(p: usize, mul: v128, F64: v128, MAGIC: v128, M127: v128): v128 {
+  const c0 = i32x4.sub(f32x4.add(f32x4.mul(f32x4.mul(v128.load(p), mul), F64), MAGIC), MAGIC);
+  const c1 = i32x4.sub(f32x4.add(f32x4.mul(f32x4.mul(v128.load(p, 16), mul), F64), MAGIC), MAGIC);
+  const c2 = i32x4.sub(f32x4.add(f32x4.mul(f32x4.mul(v128.load(p, 32), mul), F64), MAGIC), MAGIC);
+  const c3 = i32x4.sub(f32x4.add(f32x4.mul(f32x4.mul(v128.load(p, 48), mul), F64), MAGIC), MAGIC);
   return i8x16.max_s(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c0, c1), i16x8.narrow_i32x4_s(c2, c3)), M127);
-}
-/** RNE_int(t) or floor(f32(t + u)) of t = f32(f32(x·mul)·64), as i32 (|t| < 128). */
-// @ts-ignore: decorator
-@inline function i8c4(x: v128, mul: v128, F64: v128, MAGIC: v128, ST: bool, gi: u32, SEED: v128): v128 {
-  let t = f32x4.mul(f32x4.mul(x, mul), F64);
-  if (ST) t = f32x4.floor(f32x4.add(t, srU4(gi, SEED)));
-  return i32x4.sub(f32x4.add(t, MAGIC), MAGIC);
 }
 
 /** Horizontal max of each of m0..m3 (u32 lanes) -> lane j = max(mj). */
@@ -228,26 +192,25 @@ export function kindConsts(ek: i32): usize {
 @inline export function encField(
   p: usize, el: usize, mul: v128, B: i32, M: i32, NB: i32, INT8: bool,
   ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, K2: v128, LOW: v128, K: usize,
-  ST: bool, gi: u32, SEED: v128,
 ): void {
   if (INT8) {
     const F64 = v128.load(K, C_F64), MAGIC = v128.load(K, C_MAGIC), M127 = v128.load(K, C_M127);
-    v128.store(el, encI8x16(p, mul, F64, MAGIC, M127, ST, gi, SEED));
-    v128.store(el, encI8x16(p + 64, mul, F64, MAGIC, M127, ST, gi + 16, SEED), 16);
+    v128.store(el, encI8x16(p, mul, F64, MAGIC, M127));
+    v128.store(el, encI8x16(p + 64, mul, F64, MAGIC, M127), 16);
   } else if (NB == 8) {
-    v128.store(el, enc16(p, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB, ST, gi, SEED));
-    v128.store(el, enc16(p + 64, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB, ST, gi + 16, SEED), 16);
+    v128.store(el, enc16(p, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB));
+    v128.store(el, enc16(p + 64, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB), 16);
   } else if (NB == 6) {
-    const lo = enc16(p, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB, ST, gi, SEED);
-    const hi = enc16(p + 64, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB, ST, gi + 16, SEED);
+    const lo = enc16(p, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB);
+    const hi = enc16(p + 64, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB);
     const X0F = v128.load(K, C_X0F), XF0 = v128.load(K, C_XF0), X03 = v128.load(K, C_X03);
     v128.store(el, v128.or(v128.and(lo, X0F), v128.and(i16x8.shl(hi, 4), XF0)));
     const t = v128.or(v128.and(i16x8.shr_u(lo, 4), X03), i16x8.shl(v128.and(i16x8.shr_u(hi, 4), X03), 4));
     const u = v128.or(t, i16x8.shl(i8x16.shuffle(t, t, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15), 2));
     v128.store_lane<i64>(el + 16, u, 0);
   } else if (B == 8) {
-    const c0 = enc4(v128.load(p), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, ST, gi, SEED);
-    const c1 = enc4(v128.load(p, 16), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, ST, gi + 4, SEED);
+    const c0 = enc4(v128.load(p), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
+    const c1 = enc4(v128.load(p, 16), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M);
     const w = i16x8.narrow_i32x4_u(c0, c1);
     const sw = i16x8.narrow_i32x4_s(v128.load(p), v128.load(p, 16));
     const sb = v128.and(i8x16.narrow_i16x8_s(sw, sw), i8x16.splat(<i8>0x80));
@@ -261,7 +224,7 @@ export function kindConsts(ek: i32): usize {
       store<u8>(el, <u8>i8x16.bitmask(i16x8.shl(b, 3)), 4);
     }
   } else if (B == 16) {
-    const b = enc16(p, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB, ST, gi, SEED);
+    const b = enc16(p, mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB);
     const h = i8x16.shuffle(b, b, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
     if (NB == 4) {
       v128.store_lane<i64>(el, v128.or(b, i16x8.shl(h, 4)), 0);
@@ -274,8 +237,8 @@ export function kindConsts(ek: i32): usize {
     const Q = B >> 5;
     const half = <usize>(B >> 1);
     for (let q = 0; q < Q; q++) {
-      const lo = enc16(p + (<usize>q << 6), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB, ST, gi + (<u32>q << 4), SEED);
-      const hi = enc16(p + (<usize>(q + Q) << 6), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB, ST, gi + (<u32>(q + Q) << 4), SEED);
+      const lo = enc16(p + (<usize>q << 6), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB);
+      const hi = enc16(p + (<usize>(q + Q) << 6), mul, ABS, EXPM, MAXV, EMIN, K2, LOW, M, NB);
       if (NB == 4) {
         v128.store(el + (<usize>q << 4), v128.or(lo, i16x8.shl(hi, 4)));
       } else {
@@ -292,13 +255,12 @@ export function kindConsts(ek: i32): usize {
 // @ts-ignore: decorator
 @inline function encBlocks4(
   gs: usize, el: usize, bytesB: usize, bb: usize, mul: v128, B: i32, M: i32, NB: i32, INT8: bool,
-  ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, K2: v128, LOW: v128, K: usize, ST: bool, gi: u32, SEED: v128,
+  ABS: v128, EXPM: v128, MAXV: v128, EMIN: v128, K2: v128, LOW: v128, K: usize,
 ): void {
-  const b = <u32>B;
-  encField(gs, el, i32x4.shuffle(mul, mul, 0, 0, 0, 0), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K, ST, gi, SEED);
-  encField(gs + bytesB, el + bb, i32x4.shuffle(mul, mul, 1, 1, 1, 1), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K, ST, gi + b, SEED);
-  encField(gs + 2 * bytesB, el + 2 * bb, i32x4.shuffle(mul, mul, 2, 2, 2, 2), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K, ST, gi + 2 * b, SEED);
-  encField(gs + 3 * bytesB, el + 3 * bb, i32x4.shuffle(mul, mul, 3, 3, 3, 3), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K, ST, gi + 3 * b, SEED);
+  encField(gs, el, i32x4.shuffle(mul, mul, 0, 0, 0, 0), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+  encField(gs + bytesB, el + bb, i32x4.shuffle(mul, mul, 1, 1, 1, 1), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+  encField(gs + 2 * bytesB, el + 2 * bb, i32x4.shuffle(mul, mul, 2, 2, 2, 2), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+  encField(gs + 3 * bytesB, el + 3 * bb, i32x4.shuffle(mul, mul, 3, 3, 3, 3), B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
 }
 
 /**
@@ -308,7 +270,6 @@ export function kindConsts(ek: i32): usize {
 // @ts-ignore: decorator
 @inline export function quantGroups(
   ek: i32, src: usize, ng: u32, dst: usize, B: i32, M: i32, NB: i32, FP16: bool, INT8: bool,
-  ST: bool, seed: u32, index0: u32,
 ): i32 {
   const K = KC, T = kindConsts(ek);
   const ABS = v128.load(K, C_ABS), EXPM = v128.load(K, C_EXPM);
@@ -317,12 +278,10 @@ export function kindConsts(ek: i32): usize {
   const bb = S + <usize>((B * NB) >> 3);
   const bytesB = <usize>B << 2;
   const vpb = B >> 2;
-  const SEED = i32x4.splat(seed);
   let clipped = 0;
   for (let g: u32 = 0; g < ng; g++) {
     const gs = src + <usize>g * (bytesB << 2);
     const gd = dst + <usize>g * (bb << 2);
-    const gi = index0 + ((g << 2) * <u32>B);
     let m0 = i32x4.splat(0), m1 = m0, m2 = m0, m3 = m0;
     for (let v = 0; v < vpb; v++) {
       const o = gs + (<usize>v << 4);
@@ -334,7 +293,7 @@ export function kindConsts(ek: i32): usize {
     const r = hmax4(m0, m1, m2, m3);
     if (v128.any_true(i32x4.gt_s(r, v128.load(K, C_FMAX)))) {
       for (let j = 0; j < 4; j++) {
-        clipped += encodeBlockScalar(ek, B, FP16 ? SCALE_FP16 : 4, ST, seed, gi + <u32>j * <u32>B,
+        clipped += encodeBlockScalar(ek, B, FP16 ? SCALE_FP16 : 4, false, 0, 0,
           gs + <usize>j * bytesB, B, gd + <usize>j * bb, 0, 0);
       }
       continue;
@@ -354,7 +313,7 @@ export function kindConsts(ek: i32): usize {
       store<u16>(gd + bb, <u16>i32x4.extract_lane(code, 1));
       store<u16>(gd + 2 * bb, <u16>i32x4.extract_lane(code, 2));
       store<u16>(gd + 3 * bb, <u16>i32x4.extract_lane(code, 3));
-      encBlocks4(gs, gd + S, bytesB, bb, mul, B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K, ST, gi, SEED);
+      encBlocks4(gs, gd + S, bytesB, bb, mul, B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
       continue;
     }
     const X = i32x4.max_s(i32x4.sub(i32x4.shr_u(r, 23), v128.load(T, 48)), i32x4.splat(0));
@@ -363,38 +322,33 @@ export function kindConsts(ek: i32): usize {
     store<u8>(gd + 2 * bb, <u8>i32x4.extract_lane(X, 2));
     store<u8>(gd + 3 * bb, <u8>i32x4.extract_lane(X, 3));
     const mul = i32x4.max_s(i32x4.shl(i32x4.sub(v128.load(K, C_I254), X), 23), v128.load(K, C_MINMUL));
-    encBlocks4(gs, gd + S, bytesB, bb, mul, B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K, ST, gi, SEED);
+    encBlocks4(gs, gd + S, bytesB, bb, mul, B, M, NB, INT8, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
   }
   return clipped;
 }
 
-// One instantiation per element kind, scale kind and rounding mode (B stays a run-time value).
-// @ts-ignore: decorator
-@inline function qAny(ek: i32, src: usize, ng: u32, dst: usize, B: i32, M: i32, NB: i32, fp16: bool, INT8: bool, st: bool, seed: u32, i0: u32): i32 {
-  if (st) return fp16 ? quantGroups(ek, src, ng, dst, B, M, NB, true, INT8, true, seed, i0) : quantGroups(ek, src, ng, dst, B, M, NB, false, INT8, true, seed, i0);
-  return fp16 ? quantGroups(ek, src, ng, dst, B, M, NB, true, INT8, false, 0, 0) : quantGroups(ek, src, ng, dst, B, M, NB, false, INT8, false, 0, 0);
+// One instantiation per element kind and scale kind (B stays a run-time value).
+export function qE2M1(src: usize, ng: u32, dst: usize, B: i32, fp16: bool): i32 {
+  return fp16 ? quantGroups(EK_E2M1, src, ng, dst, B, 1, 4, true, false) : quantGroups(EK_E2M1, src, ng, dst, B, 1, 4, false, false);
 }
-export function qE2M1(src: usize, ng: u32, dst: usize, B: i32, fp16: bool, st: bool, seed: u32, i0: u32): i32 {
-  return qAny(EK_E2M1, src, ng, dst, B, 1, 4, fp16, false, st, seed, i0);
+export function qE2M2(src: usize, ng: u32, dst: usize, B: i32, fp16: bool): i32 {
+  return fp16 ? quantGroups(EK_E2M2, src, ng, dst, B, 2, 5, true, false) : quantGroups(EK_E2M2, src, ng, dst, B, 2, 5, false, false);
 }
-export function qE2M2(src: usize, ng: u32, dst: usize, B: i32, fp16: bool, st: bool, seed: u32, i0: u32): i32 {
-  return qAny(EK_E2M2, src, ng, dst, B, 2, 5, fp16, false, st, seed, i0);
+export function qE3M1(src: usize, ng: u32, dst: usize, B: i32, fp16: bool): i32 {
+  return fp16 ? quantGroups(EK_E3M1, src, ng, dst, B, 1, 5, true, false) : quantGroups(EK_E3M1, src, ng, dst, B, 1, 5, false, false);
 }
-export function qE3M1(src: usize, ng: u32, dst: usize, B: i32, fp16: bool, st: bool, seed: u32, i0: u32): i32 {
-  return qAny(EK_E3M1, src, ng, dst, B, 1, 5, fp16, false, st, seed, i0);
+export function qE2M3(src: usize, ng: u32, dst: usize): i32 {
+  return quantGroups(EK_E2M3, src, ng, dst, 32, 3, 6, false, false);
 }
-export function qE2M3(src: usize, ng: u32, dst: usize, st: bool, seed: u32, i0: u32): i32 {
-  return st ? quantGroups(EK_E2M3, src, ng, dst, 32, 3, 6, false, false, true, seed, i0) : quantGroups(EK_E2M3, src, ng, dst, 32, 3, 6, false, false, false, 0, 0);
+export function qE3M2(src: usize, ng: u32, dst: usize): i32 {
+  return quantGroups(EK_E3M2, src, ng, dst, 32, 2, 6, false, false);
 }
-export function qE3M2(src: usize, ng: u32, dst: usize, st: bool, seed: u32, i0: u32): i32 {
-  return st ? quantGroups(EK_E3M2, src, ng, dst, 32, 2, 6, false, false, true, seed, i0) : quantGroups(EK_E3M2, src, ng, dst, 32, 2, 6, false, false, false, 0, 0);
+export function qE4M3(src: usize, ng: u32, dst: usize): i32 {
+  return quantGroups(EK_E4M3, src, ng, dst, 32, 3, 8, false, false);
 }
-export function qE4M3(src: usize, ng: u32, dst: usize, st: bool, seed: u32, i0: u32): i32 {
-  return st ? quantGroups(EK_E4M3, src, ng, dst, 32, 3, 8, false, false, true, seed, i0) : quantGroups(EK_E4M3, src, ng, dst, 32, 3, 8, false, false, false, 0, 0);
+export function qE5M2(src: usize, ng: u32, dst: usize): i32 {
+  return quantGroups(EK_E5M2, src, ng, dst, 32, 2, 8, false, false);
 }
-export function qE5M2(src: usize, ng: u32, dst: usize, st: bool, seed: u32, i0: u32): i32 {
-  return st ? quantGroups(EK_E5M2, src, ng, dst, 32, 2, 8, false, false, true, seed, i0) : quantGroups(EK_E5M2, src, ng, dst, 32, 2, 8, false, false, false, 0, 0);
-}
-export function qINT8(src: usize, ng: u32, dst: usize, st: bool, seed: u32, i0: u32): i32 {
-  return st ? quantGroups(EK_INT8, src, ng, dst, 32, 0, 8, false, true, true, seed, i0) : quantGroups(EK_INT8, src, ng, dst, 32, 0, 8, false, true, false, 0, 0);
+export function qINT8(src: usize, ng: u32, dst: usize): i32 {
+  return quantGroups(EK_INT8, src, ng, dst, 32, 0, 8, false, true);
 }

@@ -53,23 +53,24 @@ export function mfQuantize(desc: u32, src: usize, n: u32, dst: usize, seed: u32,
   const sk = descScale(desc);
   const stoch = descRounding(desc) == 1;
   const nBlocks = (n + <u32>B - 1) / <u32>B;
+  if (stoch) return quantizeBlocksScalar(ek, B, sk, stoch, seed, index0, src, n, dst, 0, nBlocks);
   // groups of 4 full blocks in SIMD, the rest (at most 3 full blocks and a partial one) scalar
   const ng = (n / <u32>B) >> 2;
   const fp16 = sk == SCALE_FP16;
   let clipped = 0;
   if (ng > 0) {
     switch (ek) {
-      case EK_E2M1: clipped = qE2M1(src, ng, dst, B, fp16, stoch, seed, index0); break;
-      case EK_E2M2: clipped = qE2M2(src, ng, dst, B, fp16, stoch, seed, index0); break;
-      case EK_E3M1: clipped = qE3M1(src, ng, dst, B, fp16, stoch, seed, index0); break;
-      case EK_E2M3: clipped = qE2M3(src, ng, dst, stoch, seed, index0); break;
-      case EK_E3M2: clipped = qE3M2(src, ng, dst, stoch, seed, index0); break;
-      case EK_E4M3: clipped = qE4M3(src, ng, dst, stoch, seed, index0); break;
-      case EK_E5M2: clipped = qE5M2(src, ng, dst, stoch, seed, index0); break;
-      default: clipped = qINT8(src, ng, dst, stoch, seed, index0); break;
+      case EK_E2M1: clipped = qE2M1(src, ng, dst, B, fp16); break;
+      case EK_E2M2: clipped = qE2M2(src, ng, dst, B, fp16); break;
+      case EK_E3M1: clipped = qE3M1(src, ng, dst, B, fp16); break;
+      case EK_E2M3: clipped = qE2M3(src, ng, dst); break;
+      case EK_E3M2: clipped = qE3M2(src, ng, dst); break;
+      case EK_E4M3: clipped = qE4M3(src, ng, dst); break;
+      case EK_E5M2: clipped = qE5M2(src, ng, dst); break;
+      default: clipped = qINT8(src, ng, dst); break;
     }
   }
-  return clipped + quantizeBlocksScalar(ek, B, sk, stoch, seed, index0, src, n, dst, ng << 2, nBlocks);
+  return clipped + quantizeBlocksScalar(ek, B, sk, false, 0, 0, src, n, dst, ng << 2, nBlocks);
 }
 
 export function mfDequantize(desc: u32, src: usize, n: u32, dst: usize, acc: bool): void {

@@ -69,7 +69,7 @@ export function nvfp4Quantize(desc: u32, src: usize, n: u32, dst: usize, seed: u
     const K = KC, T = kindConsts(EK_E2M1), U = KT_UE4M3;
     const ABS = v128.load(K, C_ABS), EXPM = v128.load(K, C_EXPM);
     const MAXV = v128.load(T), EMIN = v128.load(T, 16), K2 = v128.load(T, 64), LOW = v128.load(K, C_LOW);
-    const stv = f32x4.splat(st), st6v = f32x4.splat(st6), SEEDV = i32x4.splat(0);
+    const stv = f32x4.splat(st), st6v = f32x4.splat(st6);
     for (let g: u32 = 0; g < ng; g++) {
       const gs = src + (<usize>g << 8);
       const gd = dst + 4 + <usize>g * 36;
@@ -100,10 +100,10 @@ export function nvfp4Quantize(desc: u32, src: usize, n: u32, dst: usize, seed: u
       store<u8>(gd, <u8>i32x4.extract_lane(code, 1), 9);
       store<u8>(gd, <u8>i32x4.extract_lane(code, 2), 18);
       store<u8>(gd, <u8>i32x4.extract_lane(code, 3), 27);
-      encField(gs, gd + 1, i32x4.shuffle(inv, inv, 0, 0, 0, 0), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K, false, 0, SEEDV);
-      encField(gs + 64, gd + 10, i32x4.shuffle(inv, inv, 1, 1, 1, 1), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K, false, 0, SEEDV);
-      encField(gs + 128, gd + 19, i32x4.shuffle(inv, inv, 2, 2, 2, 2), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K, false, 0, SEEDV);
-      encField(gs + 192, gd + 28, i32x4.shuffle(inv, inv, 3, 3, 3, 3), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K, false, 0, SEEDV);
+      encField(gs, gd + 1, i32x4.shuffle(inv, inv, 0, 0, 0, 0), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+      encField(gs + 64, gd + 10, i32x4.shuffle(inv, inv, 1, 1, 1, 1), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+      encField(gs + 128, gd + 19, i32x4.shuffle(inv, inv, 2, 2, 2, 2), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
+      encField(gs + 192, gd + 28, i32x4.shuffle(inv, inv, 3, 3, 3, 3), 16, 1, 4, false, ABS, EXPM, MAXV, EMIN, K2, LOW, K);
     }
   }
   for (let k: u32 = k0; k < nBlocks; k++) nvBlockScalar(src, n, dst, k, st, st6, stoch, seed);

@@ -1,5 +1,5 @@
-// Throughput targets checked by the benchmark. Where a figure comes from is written beside it
-// (REFERENCE.md section 3: a prototype measured on this machine class).
+// Throughput targets checked by the benchmark: the figures of the quant-wasm issue (REFERENCE.md
+// section 3 has the prototype measurements they came from). Machines are noisy: see the ratios too.
 
 export interface Row {
   format: string;
@@ -32,29 +32,22 @@ const small = (r: Row) => r.sizeBytes === KiB256;
 const large = (r: Row) => r.sizeBytes > KiB256;
 
 export const TARGETS: Target[] = [
+  // The figures of the quant-wasm issue ("Targets"), for this 2-core machine class, single thread.
   {
-    text: "q8_0 quantize ≥ 15 GB/s at 256 KiB (prototype INT8/block-32 quantizer: 22.5 GB/s)",
-    select: (r) => r.format === "q8_0" && r.op === "quantize" && small(r), value: (r) => r.wasmGBs, atLeast: 15, unit: "GB/s",
+    text: "every format: quantize ≥ 15 GB/s at 64 MiB",
+    select: (r) => r.op === "quantize" && large(r), value: (r) => r.wasmGBs, atLeast: 15, unit: "GB/s",
   },
   {
-    text: "q8_0 quantize ≥ 10x scalar JS at 256 KiB (prototype: 11–15x the best scalar JS)",
-    select: (r) => r.format === "q8_0" && r.op === "quantize" && small(r), value: (r) => r.wasmOverScalar, atLeast: 10, unit: "x",
+    text: "every format: quantize ≥ 10x its scalar-JS baseline (both sizes)",
+    select: (r) => r.op === "quantize", value: (r) => r.wasmOverScalar, atLeast: 10, unit: "x",
   },
   {
-    text: "q8_0 quantize ≥ 0.5x copy at the large size (prototype: 19 GB/s at 64 MiB, DRAM-bound)",
-    select: (r) => r.format === "q8_0" && r.op === "quantize" && large(r), value: (r) => r.wasmOverCopy, atLeast: 0.5, unit: "x copy",
+    text: "q8_0 and int8: quantize ≥ 20 GB/s at 256 KiB",
+    select: (r) => (r.format === "q8_0" || r.format === "int8") && r.op === "quantize" && small(r), value: (r) => r.wasmGBs, atLeast: 20, unit: "GB/s",
   },
   {
-    text: "mxfp4 quantize ≥ 7.6 GB/s at 256 KiB (the straightforward prototype's figure)",
-    select: (r) => r.format === "mxfp4" && r.op === "quantize" && small(r), value: (r) => r.wasmGBs, atLeast: 7.6, unit: "GB/s",
-  },
-  {
-    text: "every format: dequantizeAccumulate ≥ 2.4 GB/s at 256 KiB (scalar JS `dst[i] += src[i]` alone)",
-    select: (r) => r.op === "dequantizeAccumulate" && small(r), value: (r) => r.wasmGBs, atLeast: 2.4, unit: "GB/s",
-  },
-  {
-    text: "every format: quantize, dequantize and dequantizeAccumulate faster than scalar JS at both sizes",
-    select: () => true, value: (r) => r.wasmOverScalar, atLeast: 1, unit: "x",
+    text: "every format: dequantizeAccumulate ≥ 15 GB/s at 64 MiB",
+    select: (r) => r.op === "dequantizeAccumulate" && large(r), value: (r) => r.wasmGBs, atLeast: 15, unit: "GB/s",
   },
   {
     text: "every format and op: the wasm results equal the scalar reference's bit for bit",
