@@ -14,7 +14,7 @@ import { Engine } from "./engine.js";
 import { CollectiveError } from "./errors.js";
 import {
   D_ALGORITHM, D_CODEC, D_COMPARED, D_FLAGS, D_INPUT, D_LENGTH, D_OP, D_ROOT, D_SCHEME, D_SEGMENT, D_SEQ, D_TOTAL,
-  FLAG_ZERO_COPY, checkHeader, descWord,
+  FLAG_KEEP_INPUT, FLAG_ZERO_COPY, checkHeader, descWord,
 } from "./layout.js";
 import { toCodecSpec } from "./options.js";
 import { Sync } from "./sync.js";
@@ -83,6 +83,10 @@ export class SharedCommunicator implements Communicator {
   private totals: CommStats = SharedCommunicator.emptyStats();
   private callWait0 = 0;
   private myFlags = 0;
+  private readonly lastCall: CallStats = {
+    op: "barrier", algorithm: "", codec: null, scheme: null, elements: 0, bytesSent: 0, bytesReceived: 0,
+    syncMs: 0, codecMs: 0, copyMs: 0, linkMs: 0, totalMs: 0,
+  };
 
   constructor(init: RankInit) {
     const { rank, worldSize, memory, module, layout, options } = init;
@@ -140,11 +144,12 @@ export class SharedCommunicator implements Communicator {
     const segs = Math.max(1, Math.ceil(n / C));
     for (let i = 0; i < segs; i++) {
       const off = i * C, len = Math.min(C, n - off);
-      const seg: Segment = {
+      const seg: { -readonly [K in keyof Segment]: Segment[K] } = {
         len, dst: zcOut ? e.X(r) : e.S(r), desc: plan?.desc ?? 0, block: plan?.codec?.block ?? 0,
         seed: ((options.seed ?? 0) + Math.imul(this.opSeq + 1, 0x9e3779b1) + Math.imul(r + 1, 0x85ebca77)) >>> 0, arrive: 0,
       };
       this.setInput(data, zcIn, zcIn);
+      if (zcIn && !zcOut) this.myFlags |= FLAG_KEEP_INPUT;
       if (!invalid) {
         try {
           if (!zcIn) this.stage(data, off, len);
@@ -155,7 +160,8 @@ export class SharedCommunicator implements Communicator {
       }
       const step = this.arrive(OP_IDS.allReduce, invalid ? INVALID : plan!.alg.id, plan?.codec ? plan.desc : NO_CODEC,
         plan?.scheme ? SCHEME_IDS[plan.scheme] : 0, 0, n, i, len, invalid);
-      plan!.alg.run(e, { ...seg, arrive: step });
+      seg.arrive = step;
+      plan!.alg.run(e, seg);
       if (!zcOut) this.copyOut(out, off, seg.dst, len);
     }
     return this.finish("allReduce", plan!.alg.name, plan!.codec ? codecName(plan!.codec) : null, plan!.scheme, n, t0, out);
@@ -301,11 +307,12 @@ export class SharedCommunicator implements Communicator {
 
   private finish<T>(op: OpName, algorithm: string, codec: string | null, scheme: CompressionScheme | null, n: number, t0: number, out: T): T {
     const c = this.e.c;
-    const last: CallStats = {
-      op, algorithm, codec, scheme, elements: n, bytesSent: c.bytesSent, bytesReceived: c.bytesReceived,
-      syncMs: this.sync.waitMs - this.callWait0, codecMs: c.codecMs, copyMs: c.copyMs, linkMs: c.linkMs,
-      totalMs: this.opts.timing ? performance.now() - t0 : 0,
-    };
+    // one reused record (the stats getter hands out copies): no allocation per call
+    const last = this.lastCall;
+    last.op = op; last.algorithm = algorithm; last.codec = codec; last.scheme = scheme; last.elements = n;
+    last.bytesSent = c.bytesSent; last.bytesReceived = c.bytesReceived; last.syncMs = this.sync.waitMs - this.callWait0;
+    last.codecMs = c.codecMs; last.copyMs = c.copyMs; last.linkMs = c.linkMs;
+    last.totalMs = this.opts.timing ? performance.now() - t0 : 0;
     const t = this.totals;
     t.calls++;
     t.bytesSent += last.bytesSent; t.bytesReceived += last.bytesReceived; t.syncMs += last.syncMs;
@@ -419,7 +426,9 @@ export class SharedCommunicator implements Communicator {
     for (let q = 0; q < p; q++) {
       const dq = descWord(l, q, seq);
       e.inp[q] = i32[dq + D_INPUT]!;
-      flags |= i32[dq + D_FLAGS]!;
+      const fq = i32[dq + D_FLAGS]!;
+      e.flags[q] = fq;
+      flags |= fq;
     }
     e.inPlace = (flags & FLAG_ZERO_COPY) !== 0;
     return step;

@@ -36,6 +36,8 @@ export class Engine {
   readonly cs: Int32Array;
   /** byte offset of each rank's input for the current op (from the descriptors, after arrival) */
   readonly inp: Int32Array;
+  /** each rank's descriptor flags for the current op (layout.ts FLAG_*) */
+  readonly flags: Int32Array;
   /** sequence number of the op in progress (set before its staging/prepare; the same on every rank) */
   seq = 0;
   /** whether the current op must end with a "done reading" barrier (some rank works in place) */
@@ -59,6 +61,7 @@ export class Engine {
     this.u32 = new Uint32Array(buffer);
     this.cs = new Int32Array(this.p + 1);
     this.inp = new Int32Array(this.p);
+    this.flags = new Int32Array(this.p);
     this.wasmF32 = this.probeF32();
   }
 
@@ -68,7 +71,7 @@ export class Engine {
   /** staging buffer for an op with sequence number seq (alternating, see layout.ts) */
   stage(r: number, seq: number): number { return slotOffset(this.layout, r, seq & 1 ? this.layout.stage1 : this.layout.stage0); }
   /** rank r's input for the current op */
-  I(r: number): number { return this.inp[r]!; }
+  readonly I = (r: number): number => this.inp[r]!;
   S(r: number): number { return slotOffset(this.layout, r, this.layout.scratch); }
   /** rank r's packed region for the current op (alternating by op sequence number, like staging) */
   P(r: number): number { return slotOffset(this.layout, r, this.seq & 1 ? this.layout.packed1 : this.layout.packed); }
@@ -142,6 +145,38 @@ export class Engine {
       const s0 = src(0) + off;
       if (dst + off !== s0) this.move(dst + off, s0, m);
       for (let q = 1; q < p; q++) this.add(dst + off, src(q) + off, m);
+    }
+    if (this.timing) this.c.copyMs += performance.now() - t;
+  }
+
+  /**
+   * Owner push (two-shot when every rank all-reduces its alloc() view in place): chunk [off, off + 4n)
+   * (bytes) of every rank's input I(q) becomes Σ_q I(q) (rank order), computed once by this rank.
+   * Cache-blocked: each SUM_BLOCK-element block is summed (in place in I(rank) when rank 0, or p = 2
+   * where x1 + x0 = x0 + x1 exactly; else in S(rank)) and at once copied into every other
+   * I(q) while it is in L1 — peers' blocks were just read, so the stores find their lines in cache.
+   */
+  sumPush(off: number, n: number): void {
+    if (n === 0) return;
+    const t = this.clock();
+    const p = this.p, r = this.rank, inp = this.inp;
+    const own = inp[r]! + off;
+    const inPlace = r === 0 || p === 2;
+    const tmp = this.S(r) + off;
+    for (let b = 0; b < n; b += SUM_BLOCK) {
+      const m = Math.min(SUM_BLOCK, n - b), o = off + 4 * b;
+      let sum: number;
+      if (inPlace) {
+        sum = own + 4 * b;
+        if (r === 0) for (let q = 1; q < p; q++) this.add(sum, inp[q]! + o, m);
+        else this.add(sum, inp[0]! + o, m);
+      } else {
+        sum = tmp + 4 * b;
+        this.move(sum, inp[0]! + o, m);
+        for (let q = 1; q < p; q++) this.add(sum, inp[q]! + o, m);
+        this.move(own + 4 * b, sum, m);
+      }
+      for (let q = 0; q < p; q++) if (q !== r) this.move(inp[q]! + o, sum, m);
     }
     if (this.timing) this.c.copyMs += performance.now() - t;
   }

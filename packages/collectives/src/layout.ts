@@ -77,6 +77,11 @@ export const D_INPUT = 9;
 /** bit 0: this rank reads or writes its alloc() view in place (peers must finish before it returns) */
 export const D_FLAGS = 10;
 export const FLAG_ZERO_COPY = 1;
+/**
+ * The rank's input must stay intact (an allReduce of its alloc() view into a separate output): two-shot
+ * may not leave the owner's chunk sum in that rank's input, so it leaves it in the scratch region.
+ */
+export const FLAG_KEEP_INPUT = 2;
 /** Number of descriptor words compared across ranks (D_OP .. D_LENGTH). */
 export const D_COMPARED = 8;
 

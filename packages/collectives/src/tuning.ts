@@ -21,9 +21,13 @@ import type { AlgorithmName, CompressionScheme, LinkModel } from "./types.js";
  *   peer's whole message; two-shot halves each rank's summing.)
  * - p = 4 (oversubscribed, wait mode): one-shot faster at 4 and 16 KiB, two-shot from 64 KiB: 32 KiB.
  * - p > 4: not measurable on 2 cores; one-shot reads (p−1)·M, so the crossover falls with p: 16 KiB.
+ * - p = 2 revised (2026-11-26, after two-shot's owner push for alloc() views in place; bench-worker
+ *   sweep, configs interleaved in one run, three runs): two-shot 2.5 vs one-shot 4.1 µs at 4 KiB, 2.0–3.4
+ *   vs 3.1–6.2 µs at 8 KiB, one-shot ahead at 2 KiB (4.0 vs 4.3 µs); with plain arrays the two are
+ *   within noise at 4–8 KiB: threshold 2 KiB.
  */
 export const THRESHOLDS: readonly { maxWorldSize: number; oneShotMaxBytes: number }[] = [
-  { maxWorldSize: 2, oneShotMaxBytes: 8 * 1024 },
+  { maxWorldSize: 2, oneShotMaxBytes: 2 * 1024 },
   { maxWorldSize: 4, oneShotMaxBytes: 32 * 1024 },
   { maxWorldSize: Infinity, oneShotMaxBytes: 16 * 1024 },
 ];

@@ -44,7 +44,7 @@ describe("tuning rules", () => {
   const mxfp4 = resolveCodec("mxfp4");
   it("shared memory: one-shot for small messages, two-shot for large, never the ring", () => {
     for (const p of [2, 4, 8]) {
-      expect(chooseAlgorithm(4096, p, null)).toBe("one-shot");
+      expect(chooseAlgorithm(1024, p, null)).toBe("one-shot");
       expect(chooseAlgorithm(64 << 20, p, null)).toBe("two-shot");
     }
   });
