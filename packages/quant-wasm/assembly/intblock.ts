@@ -15,6 +15,7 @@ import {
   K_7C00, K_FFF, K_7E00, K_8000, K_F16EM, K_2P112, K_F16INF, K_7FFF, K_I1, K_IOTA, K_2M24, K_NIB, K_B8,
   hmaxS4, lane, f16EncodeV, f16DecodeV,
 } from "./simd-util";
+import { srUniform } from "./rounding";
 
 export function intQuantize(desc: u32, src: usize, n: u32, dst: usize, seed: u32, index0: u32): i32 {
   const B = descBlock(desc), int4 = descFormat(desc) == FMT_INT4, sc = descScale(desc);
@@ -79,17 +80,6 @@ function q4s128(s: usize, n: u32, d: usize, sc: i32, seed: u32, i0: u32): i32 { 
 // ---------------------------------------------------------------------------------------------
 // Scalar path (FORMATS.md literally)
 
-/** Stochastic-rounding uniform u in [0, 1) for tensor element index i (FORMATS.md section 4). */
-// @ts-ignore: decorator
-@inline function srUniform(i: u32, seed: u32): f32 {
-  let h = i * 0x9e3779b9 + seed;
-  h ^= h >>> 16;
-  h *= 0x7feb352d;
-  h ^= h >>> 15;
-  h *= 0x846ca68b;
-  h ^= h >>> 16;
-  return <f32>(h >>> 8) * <f32>5.9604644775390625e-8;
-}
 
 // @ts-ignore: decorator
 @inline function scalarCode(x: f32, inv: f32, qmax: f32, stoch: bool, idx: u32, seed: u32): i32 {

@@ -2,6 +2,8 @@
 // Used for partial last blocks, blocks with non-finite values, stochastic rounding and nvfp4's rare
 // paths; the SIMD kernels in minifloat.ts / nvfp4.ts use the same arithmetic four lanes at a time.
 import { f32ToF16, f16ToF32 } from "./half";
+import { srUniform } from "./rounding";
+export { srUniform };
 
 // Element kinds (internal to the minifloat family; not part of the ABI).
 export const EK_E2M1: i32 = 0;
@@ -138,17 +140,6 @@ export function decElem(c: u32, ek: i32): f32 {
   return reinterpret<f32>(reinterpret<u32>(v) | sign);
 }
 
-/** Uniform u in [0,1) of FORMATS.md section 4 for global element index i. */
-// @ts-ignore: decorator
-@inline export function srUniform(i: u32, seed: u32): f32 {
-  let h = i * 0x9e3779b9 + seed;
-  h ^= h >>> 16;
-  h *= 0x7feb352d;
-  h ^= h >>> 15;
-  h *= 0x846ca68b;
-  h ^= h >>> 16;
-  return <f32>(h >>> 8) * <f32>5.9604644775390625e-8;
-}
 
 /** E8M0 scale byte -> scale value 2^(X-127) (X = 0xFF: NaN). */
 // @ts-ignore: decorator
