@@ -25,6 +25,8 @@ import type { AlgorithmName, CompressionScheme, LinkModel } from "./types.js";
  *   sweep, configs interleaved in one run, three runs): two-shot 2.5 vs one-shot 4.1 µs at 4 KiB, 2.0–3.4
  *   vs 3.1–6.2 µs at 8 KiB, one-shot ahead at 2 KiB (4.0 vs 4.3 µs); with plain arrays the two are
  *   within noise at 4–8 KiB: threshold 2 KiB.
+ * - Full run of 2026-11-26 09:28 UTC (quiet machine, BENCHMARKS.md): p = 2 two-shot faster from 4 KiB;
+ *   p = 4 one-shot ahead up to 16 KiB, two-shot from 64 KiB: both consistent with the values below.
  */
 export const THRESHOLDS: readonly { maxWorldSize: number; oneShotMaxBytes: number }[] = [
   { maxWorldSize: 2, oneShotMaxBytes: 2 * 1024 },
