@@ -70,6 +70,17 @@ export function createCodec(kernels: QuantKernels, format: FormatName | string, 
 
 class WasmCodec implements Codec {
   readonly bitsPerValue: number;
+
+  /** The packed result of an encode: `out` itself when the kernel wrote into it, else a copy out of wasm memory. */
+  private packedResult(dstIn: boolean, out: Uint8Array | undefined, dst: number, nb: number, clipped: number): EncodeResult {
+    if (dstIn) return { bytes: out!.subarray(0, nb), clipped };
+    const packed = u8View(this.mem, dst, nb);
+    if (out) {
+      out.set(packed);
+      return { bytes: out.subarray(0, nb), clipped };
+    }
+    return { bytes: packed.slice(), clipped };
+  }
   private readonly x: QuantKernels["exports"];
   private readonly mem: WebAssembly.Memory;
   private knownSize = 0;
@@ -151,13 +162,7 @@ class WasmCodec implements Codec {
       const dst = dstIn ? out!.byteOffset : arena.alloc(nb, 16);
       if (!srcIn) f32View(this.mem, src, n).set(x);
       const clipped = this.encodePtr(src, n, dst, options.seed ?? 0);
-      if (dstIn) return { bytes: out!.subarray(0, nb), clipped };
-      const packed = u8View(this.mem, dst, nb);
-      if (out) {
-        out.set(packed);
-        return { bytes: out.subarray(0, nb), clipped };
-      }
-      return { bytes: packed.slice(), clipped };
+      return this.packedResult(dstIn, out, dst, nb, clipped);
     } finally {
       arena.reset(mark);
     }
@@ -228,13 +233,7 @@ class WasmCodec implements Codec {
       new Uint32Array(currentBuffer(this.mem), srcs, k).set(ptrs);
       inputs.forEach((b, j) => inMem[j] || u8View(this.mem, ptrs[j]!, nb).set(b.subarray(0, nb)));
       const clipped = this.reduceEncodePtr(srcs, k, n, dst, scratch, options.seed ?? 0);
-      if (dstIn) return { bytes: out!.subarray(0, nb), clipped };
-      const packed = u8View(this.mem, dst, nb);
-      if (out) {
-        out.set(packed);
-        return { bytes: out.subarray(0, nb), clipped };
-      }
-      return { bytes: packed.slice(), clipped };
+      return this.packedResult(dstIn, out, dst, nb, clipped);
     } finally {
       arena.reset(mark);
     }
