@@ -71,16 +71,6 @@ export function createCodec(kernels: QuantKernels, format: FormatName | string, 
 class WasmCodec implements Codec {
   readonly bitsPerValue: number;
 
-  /** The packed result of an encode: `out` itself when the kernel wrote into it, else a copy out of wasm memory. */
-  private packedResult(dstIn: boolean, out: Uint8Array | undefined, dst: number, nb: number, clipped: number): EncodeResult {
-    if (dstIn) return { bytes: out!.subarray(0, nb), clipped };
-    const packed = u8View(this.mem, dst, nb);
-    if (out) {
-      out.set(packed);
-      return { bytes: out.subarray(0, nb), clipped };
-    }
-    return { bytes: packed.slice(), clipped };
-  }
   private readonly x: QuantKernels["exports"];
   private readonly mem: WebAssembly.Memory;
   private knownSize = 0;
@@ -254,6 +244,17 @@ class WasmCodec implements Codec {
     // a memory only grows: the cached size is a lower bound, re-read it (memory.buffer costs ~0.1 µs) only here
     this.knownSize = this.mem.buffer.byteLength;
     if (ptr + bytes > this.knownSize) throw new RangeError(`${what}: [${ptr}, ${ptr + bytes}) exceeds the memory (${this.knownSize} bytes)`);
+  }
+
+  /** The packed result of an encode: `out` itself when the kernel wrote into it, else a copy out of wasm memory. */
+  private packedResult(dstIn: boolean, out: Uint8Array | undefined, dst: number, nb: number, clipped: number): EncodeResult {
+    if (dstIn) return { bytes: out!.subarray(0, nb), clipped };
+    const packed = u8View(this.mem, dst, nb);
+    if (out) {
+      out.set(packed);
+      return { bytes: out.subarray(0, nb), clipped };
+    }
+    return { bytes: packed.slice(), clipped };
   }
 }
 
