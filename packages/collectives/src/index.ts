@@ -3,6 +3,8 @@ export { createCommunicator, SharedCommunicator } from "./communicator.js";
 export { createGroup } from "./group.js";
 export type { CreateGroupOptions, GroupHandle } from "./group.js";
 export { CollectiveError, AbortReason, reasonName } from "./errors.js";
+export { GroupError, GroupRunner } from "./runner.js";
+export type { RunTransport } from "./runner.js";
 export type { AbortReasonName, CollectiveErrorCode, CollectiveErrorInit } from "./errors.js";
 export { computeLayout, capacityFor, LAYOUT_VERSION } from "./layout.js";
 export type { Layout } from "./layout.js";

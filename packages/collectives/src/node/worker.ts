@@ -5,7 +5,7 @@ import { createCommunicator } from "../communicator.js";
 import { AbortReason, CollectiveError } from "../errors.js";
 import { abortGroupMemory } from "../sync.js";
 import type { Communicator, RankInit } from "../types.js";
-import { serializeError } from "./errors.js";
+import { serializeError } from "../wire-errors.js";
 
 /** The signature of the function a worker module exports. */
 export type RankFunction = (comm: Communicator, data: unknown, ctx: { rank: number; worldSize: number }) => unknown;

@@ -1,5 +1,5 @@
 // Messages between the page (spawn.ts) and each rank's Web Worker (rank.ts). Plain structured-cloneable
-// objects; errors travel serialized (../node/errors.ts is runtime-neutral and shared with the Node adapter).
+// objects; errors travel serialized (../wire-errors.ts, shared with the Node adapter).
 //
 //   page                                   worker (user module that calls serveRank(fn))
 //    | new Worker(workerUrl, {type:module}) |
@@ -10,7 +10,7 @@
 //    |<--- result {id, value} | error {id} --|
 //    |<------ fatal {error} -----------------|  uncaught rejection / undeliverable message (group aborted)
 import type { RankInit } from "../types.js";
-import type { SerializedError } from "../node/errors.js";
+import type { SerializedError } from "../wire-errors.js";
 
 /** Bumped when a message changes shape: page and worker must come from the same build. */
 export const WEB_PROTOCOL = 1;

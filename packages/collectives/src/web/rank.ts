@@ -5,7 +5,7 @@
 // once and throw a CollectiveError naming this rank.
 import { createCommunicator } from "../communicator.js";
 import { AbortReason, CollectiveError } from "../errors.js";
-import { serializeError } from "../node/errors.js";
+import { serializeError } from "../wire-errors.js";
 import { abortGroupMemory } from "../sync.js";
 import type { Communicator, RankInit } from "../types.js";
 import { type HostMessage, type RankMessage, WEB_PROTOCOL } from "./protocol.js";

@@ -5,10 +5,11 @@
 // group with the core's GroupHandle.abort, so every rank's pending and future calls throw a
 // CollectiveError naming the rank; shutdown() always terminates. Browsers have no worker `exit` event:
 // a worker that closes itself is detected by its peers' timeout (`timeoutMs`).
-import { reasonName, type AbortReasonName } from "../errors.js";
+import type { AbortReasonName } from "../errors.js";
 import { type CreateGroupOptions, type GroupHandle, createGroup } from "../group.js";
-import { type SerializedError, deserializeError } from "../node/errors.js";
-import { type AbortInfo, describeAbort } from "../sync.js";
+import { type SerializedError, deserializeError } from "../wire-errors.js";
+import { GroupError, GroupRunner } from "../runner.js";
+import type { AbortInfo } from "../sync.js";
 import { type HostMessage, type RankMessage, WEB_PROTOCOL } from "./protocol.js";
 
 export interface WebSpawnOptions extends CreateGroupOptions {
@@ -26,22 +27,7 @@ export interface WebSpawnOptions extends CreateGroupOptions {
   startTimeoutMs?: number;
 }
 
-/** run() failed: which rank failed first, why, and what every rank reported (same shape as the Node adapter's). */
-export class GroupError extends Error {
-  constructor(
-    message: string,
-    /** the rank at fault (from the group's abort record, else the first rank that reported an error) */
-    readonly failedRank: number,
-    readonly reason: AbortReasonName | "error",
-    /** per rank: its error, or undefined if it completed */
-    readonly errors: (Error | undefined)[],
-    /** per rank: its return value when it completed (undefined otherwise) */
-    readonly results: unknown[] = [],
-  ) {
-    super(message);
-    this.name = "GroupError";
-  }
-}
+export { GroupError };
 
 export interface WebGroup {
   readonly worldSize: number;
@@ -56,11 +42,6 @@ export interface WebGroup {
   failure(): AbortInfo | null;
   /** Terminate every worker (aborting any call still in flight). Idempotent; never hangs. */
   shutdown(): Promise<void>;
-}
-
-interface Pending {
-  resolve(v: unknown): void;
-  reject(e: Error): void;
 }
 
 function errorEventMessage(e: Event): string {
@@ -86,17 +67,10 @@ export async function spawnWebGroup(options: WebSpawnOptions): Promise<WebGroup>
   const name = options.name ?? "tensorwire rank";
   const workers: Worker[] = [];
   const ready: boolean[] = new Array(worldSize).fill(false);
-  const pending: (Pending | undefined)[] = new Array(worldSize).fill(undefined);
-  let shuttingDown = false;
-  let runId = 0;
-  let running = false;
-
-  const fail = (rank: number, reason: AbortReasonName, err: Error) => {
-    if (!shuttingDown) handle.abort(rank, reason);
-    const p = pending[rank];
-    pending[rank] = undefined;
-    p?.reject(err);
-  };
+  const runner = new GroupRunner(handle, worldSize, grace, {
+    send: (r, id, data) => workers[r]!.postMessage({ type: "run", id, data } satisfies HostMessage),
+  });
+  const fail = (rank: number, reason: AbortReasonName, err: Error) => runner.fail(rank, reason, err);
 
   let startTimer: ReturnType<typeof setTimeout> | undefined;
   const started = new Promise<void>((resolveReady, rejectReady) => {
@@ -129,11 +103,7 @@ export async function spawnWebGroup(options: WebSpawnOptions): Promise<WebGroup>
             break;
           case "result":
           case "error": {
-            const p = pending[r];
-            if (!p || m.id !== runId) return;
-            pending[r] = undefined;
-            if (m.type === "result") p.resolve(m.value);
-            else p.reject(deserializeError(m.error));
+            runner.settle(r, m.id, m.type === "result" ? { value: m.value } : { error: deserializeError(m.error) });
             break;
           }
           case "fatal": {
@@ -161,15 +131,8 @@ export async function spawnWebGroup(options: WebSpawnOptions): Promise<WebGroup>
   });
 
   const shutdown = async (): Promise<void> => {
-    if (shuttingDown) return;
-    shuttingDown = true;
     if (startTimer !== undefined) clearTimeout(startTimer);
-    handle.abort(0, "shutdown");
-    for (let r = 0; r < worldSize; r++) {
-      const p = pending[r];
-      pending[r] = undefined;
-      p?.reject(new Error(`rank ${r}: the group was shut down`));
-    }
+    if (!runner.close()) return;
     for (const w of workers) w.terminate();
   };
 
@@ -182,58 +145,7 @@ export async function spawnWebGroup(options: WebSpawnOptions): Promise<WebGroup>
     if (startTimer !== undefined) clearTimeout(startTimer);
   }
 
-  const run = async <R>(data?: unknown): Promise<R[]> => {
-    if (shuttingDown) throw new Error("the group was shut down");
-    if (running) throw new Error("run() is already in progress on this group");
-    const prior = handle.failure();
-    if (prior) throw new GroupError(`the group already failed: ${describeAbort(prior)}`, prior.failedRank, reasonName(prior.reason), []);
-    running = true;
-    const id = ++runId;
-    const results: unknown[] = new Array(worldSize);
-    const errors: (Error | undefined)[] = new Array(worldSize).fill(undefined);
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    let onStuck: (() => void) | undefined;
-    const stuck = new Promise<void>((res) => { onStuck = res; });
-    const startGrace = () => {
-      if (graceTimer === undefined) graceTimer = setTimeout(() => onStuck!(), grace);
-    };
-    // A rank may record a failure (e.g. a timeout) and then return normally: watch the abort record,
-    // so a rank that never comes back (stuck outside collectives) cannot hold run() forever.
-    const watch = setInterval(() => { if (handle.failure()) startGrace(); }, 50);
-    try {
-      const perRank = workers.map((w, r) => new Promise<void>((res) => {
-        pending[r] = {
-          resolve: (v) => { results[r] = v; res(); },
-          reject: (e) => { errors[r] = e; startGrace(); res(); },
-        };
-        const d = typeof data === "function" ? (data as (rank: number) => unknown)(r) : data;
-        try {
-          w.postMessage({ type: "run", id, data: d } satisfies HostMessage);
-        } catch (e) {
-          fail(r, "messageError", new Error(`rank ${r}: could not send its data: ${(e as Error).message}`));
-        }
-      }));
-      await Promise.race([Promise.all(perRank), stuck]);
-      for (let r = 0; r < worldSize; r++) {
-        if (pending[r]) {
-          errors[r] = new Error(`rank ${r}: still running ${grace} ms after the group failed (not calling collectives?)`);
-          pending[r] = undefined;
-        }
-      }
-      if (errors.every((e) => e === undefined)) return results as R[];
-      const f = handle.failure();
-      const first = errors.findIndex((e) => e !== undefined);
-      const failedRank = f ? f.failedRank : first;
-      const reason = f ? reasonName(f.reason) : "error";
-      const cause = f ? describeAbort(f) : errors[first]!.message;
-      const own = errors[failedRank]?.message;
-      throw new GroupError(`group run failed: ${cause}${own && own !== cause ? ` — rank ${failedRank}: ${own}` : ""}`, failedRank, reason, errors, results);
-    } finally {
-      if (graceTimer !== undefined) clearTimeout(graceTimer);
-      clearInterval(watch);
-      running = false;
-    }
-  };
+  const run = <R>(data?: unknown): Promise<R[]> => runner.run<R>(data);
 
   return { worldSize, handle, workers, run, shutdown, failure: () => handle.failure() };
 }

@@ -1,6 +1,6 @@
 // Errors crossing the worker boundary: structured clone drops Error subclasses and extra fields,
 // so they travel as plain objects and are rebuilt on the other side.
-import { CollectiveError, type CollectiveErrorCode, type AbortReasonName } from "../errors.js";
+import { CollectiveError, type CollectiveErrorCode, type AbortReasonName } from "./errors.js";
 
 export interface SerializedError {
   name: string;
