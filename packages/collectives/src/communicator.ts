@@ -359,7 +359,23 @@ export class SharedCommunicator implements Communicator {
   }
 
   /** Resolve algorithm / codec / scheme for an allReduce of n elements (identical on every rank). */
+  /** Plans of calls without per-call choices (the communicator's policy), by element count. */
+  private readonly planCache = new Map<number, Plan>();
+
   private plan(n: number, o: AllReduceOptions): Plan {
+    if (o.codec === undefined && o.compress === undefined && o.scheme === undefined && o.algorithm === undefined) {
+      let pl = this.planCache.get(n);
+      if (pl === undefined) {
+        pl = this.makePlan(n, o);
+        if (this.planCache.size >= 256) this.planCache.clear();
+        this.planCache.set(n, pl);
+      }
+      return pl;
+    }
+    return this.makePlan(n, o);
+  }
+
+  private makePlan(n: number, o: AllReduceOptions): Plan {
     const p = this.worldSize, link = this.opts.link, bytes = 4 * n;
     const codec = o.codec !== undefined ? toCodecSpec(o.codec) : this.opts.codec;
     const when = o.compress ?? (o.codec !== undefined ? true : this.opts.compress);

@@ -19,7 +19,7 @@
  *  │                              │   seq, op, algorithm, codec, scheme, root, total n, segment, seg n
  *  │                              │   (compared across ranks), then input offset and flags (not compared)
  *  ├──────────────────────────────┤
- *  │ srcs arrays                  │ per rank: worldSize u32 pointers (tw_reduce_quantize's srcs)
+ *  │ srcs arrays                  │ per rank: worldSize u32 pointers (srcs of tw_reduce_quantize, tw_dequantize_sum)
  *  ├──────────────────────────────┤ slotBase
  *  │ slot 0                       │ ┌ input    capacity f32   send buffer: the comm.alloc() view, read in place
  *  │                              │ │ stage0   capacity f32   staging of other inputs, ops with even sequence no.

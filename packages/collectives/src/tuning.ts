@@ -35,18 +35,27 @@ export const THRESHOLDS: readonly { maxWorldSize: number; oneShotMaxBytes: numbe
 ];
 
 /**
- * Local work throughput (bytes of f32 processed per second, one thread) for the cost model.
- * Source: BENCHMARKS.md "Local kernels" (quant-wasm kernels and TypedArray copies on this machine
- * class, between the in-cache 1 MiB and the DRAM-bound 16 MiB figures; rounded).
+ * Local work throughput (bytes of f32 per rank message processed per second, one thread) for the
+ * cost model. The uncompressed rates are whole-algorithm figures: each algorithm's shared-memory
+ * time (no link) minus its synchronization, from BENCHMARKS.md, p = 2, 64 KiB – 4 MiB, run of
+ * 2026-11-26 09:28 UTC: one-shot 4.2–5.5 GB/s algbw (every rank copies its input out, then sums the
+ * whole message), two-shot (owner push) 14–22 GB/s. The first model (copy and sum at 10 GB/s for
+ * both) priced one-shot's local work at 1.5× two-shot's where it measures 3–4×, and so kept
+ * one-shot on the 25 GB/s link at 64 KiB, where two-shot was 1.24× faster.
+ * The codec rates: quant-wasm kernels per f32 byte, between the in-cache and the 16 MiB figures.
  */
 export const LOCAL_BYTES_PER_SEC = {
+  /** one-shot all-reduce, local part (copy-out + p-way sum), per byte of the message */
+  oneShot: 5e9,
+  /** two-shot all-reduce (owner push), local part, per byte of the message */
+  twoShot: 16e9,
   /** f32 copy (TypedArray.copyWithin) */
   copy: 10e9,
   /** f32 dst += src (quant-wasm f32 dequantize-accumulate, cache-blocked) */
   sum: 10e9,
   /** quantize, per f32 input byte (q8_0 ≈ 6, mxfp4 ≈ 5, nvfp4 ≈ 4 GB/s) */
   quantize: 5e9,
-  /** dequantize(-accumulate), per f32 output byte */
+  /** dequantize(-accumulate / -sum), per f32 output byte and input */
   dequantize: 10e9,
 } as const;
 
@@ -72,8 +81,9 @@ interface Cost {
 function uncompressedCost(alg: AlgorithmName, M: number, p: number): Cost {
   const L = LOCAL_BYTES_PER_SEC;
   switch (alg) {
-    case "one-shot": return { steps: 1, syncs: 1, bytes: (p - 1) * M, local: M / L.copy + (p - 1) * M / L.sum + M / L.copy };
-    case "two-shot": return { steps: 2, syncs: 2, bytes: 2 * (p - 1) / p * M, local: M / p / L.copy + (p - 1) * M / p / L.sum + M / L.copy };
+    // the measured p = 2 rates, scaled by the sums each rank does relative to p = 2
+    case "one-shot": return { steps: 1, syncs: 1, bytes: (p - 1) * M, local: (M / L.oneShot) * p / 2 };
+    case "two-shot": return { steps: 2, syncs: 2, bytes: 2 * (p - 1) / p * M, local: M / L.twoShot };
     case "ring": return { steps: 2 * (p - 1), syncs: 2 * p, bytes: 2 * (p - 1) / p * M, local: (p - 1) * M / p * (1 / L.copy + 1 / L.sum) + 2 * M / L.copy };
   }
 }

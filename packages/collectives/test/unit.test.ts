@@ -55,6 +55,15 @@ describe("tuning rules", () => {
     expect(shouldCompress(0, 2, LINK_PRESETS["1Gbit/s"], mxfp4)).toBe(false);
     expect(shouldCompress(4096, 2, LINK_PRESETS["25GB/s"], resolveCodec("f32"))).toBe(false);
   });
+  it("link model: the choices BENCHMARKS.md measured best on the 25 GB/s and 10 Gbit/s links at p = 2", () => {
+    const fast = LINK_PRESETS["25GB/s"];
+    // 4 KiB: one step's latency dominates → one-shot (8.1 vs 14.4 µs); 64 KiB and up: two-shot's
+    // local work is a third of one-shot's (17.9 vs 20.9 µs; 1 MiB 118 vs 267 µs)
+    expect(chooseAlgorithm(4 << 10, 2, fast)).toBe("one-shot");
+    for (const b of [64 << 10, 1 << 20, 16 << 20]) expect(chooseAlgorithm(b, 2, fast), `${b}`).toBe("two-shot");
+    for (const b of [4 << 10, 64 << 10, 1 << 20, 16 << 20]) expect(shouldCompress(b, 2, fast, mxfp4), `${b}`).toBe(false);
+    for (const b of [64 << 10, 1 << 20, 16 << 20]) expect(shouldCompress(b, 2, LINK_PRESETS["10Gbit/s"], mxfp4), `${b}`).toBe(true);
+  });
   it("schemes: allgather at p = 2, two-shot when c ≤ p/2 without a link", () => {
     expect(chooseScheme(1 << 20, 2, null, mxfp4)).toBe("allgather");
     expect(chooseScheme(1 << 20, 16, null, mxfp4)).toBe("two-shot"); // c ≈ 7.5 ≤ 8

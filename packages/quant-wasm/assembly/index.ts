@@ -11,7 +11,7 @@ import { intQuantize, intDequantize } from "./intblock";
 import { mfQuantize, mfDequantize } from "./minifloat";
 import { nvfp4Quantize, nvfp4Dequantize } from "./nvfp4";
 
-export const ABI_VERSION: i32 = 1;
+export const ABI_VERSION: i32 = 2;
 
 export function tw_abi_version(): i32 {
   return ABI_VERSION;
@@ -105,6 +105,61 @@ export function tw_reduce_quantize(
     clipped += r;
   }
   return clipped;
+}
+
+/**
+ * Quantize n f32 at src into dst (exactly the bytes tw_quantize writes) and write the values those
+ * bytes decode to (exactly what tw_dequantize gives) into out: "fake quantization" for quality
+ * studies, and the own-contribution of a compressed all-reduce, in one cache-resident sweep. Works
+ * chunk by chunk (block-aligned), so each chunk is decoded while it is still in L1; out may equal
+ * src (in place), but must not overlap dst. nvfp4 needs the whole tensor's amax first, so it
+ * quantizes everything before decoding. Returns what tw_quantize returns.
+ */
+export function tw_quantize_dequantize(desc: u32, src: usize, n: u32, dst: usize, out: usize, seed: u32): i32 {
+  const v = validate(desc);
+  if (v < 0) return v;
+  if ((src & 3) != 0 || (out & 3) != 0) return ERR_ARGUMENT;
+  if (descFormat(desc) == FMT_NVFP4) {
+    const r = nvfp4Quantize(desc, src, n, dst, seed);
+    if (r < 0) return r;
+    nvfp4Dequantize(desc, dst, n, out, false);
+    return r;
+  }
+  const chunkBytes = <usize>bytesFor(desc, CHUNK);
+  let clipped: i32 = 0;
+  for (let off: u32 = 0; off < n; off += CHUNK) {
+    const m = min(CHUNK, n - off);
+    const chunk = dst + <usize>(off / CHUNK) * chunkBytes;
+    const r = quantizeFrom(desc, src + (<usize>off << 2), m, chunk, seed, off);
+    if (r < 0) return r;
+    clipped += r;
+    dequantizeInto(desc, chunk, m, out + (<usize>off << 2), false);
+  }
+  return clipped;
+}
+
+/**
+ * dst = Σ_j dequantize(srcs[j]) for j = 0 … k−1, summed in index order in f32: bit for bit what
+ * tw_dequantize of srcs[0] followed by tw_dequantize_accumulate of srcs[1] … srcs[k−1] gives, in one
+ * chunked sweep that keeps each chunk of dst in cache. srcs points at k u32 pointers, each to a
+ * packed tensor of n elements. k = 0 is an argument error.
+ */
+export function tw_dequantize_sum(desc: u32, srcs: usize, k: u32, n: u32, dst: usize): i32 {
+  const v = validate(desc);
+  if (v < 0) return v;
+  if (k == 0 || (dst & 3) != 0 || (srcs & 3) != 0) return ERR_ARGUMENT;
+  if (descFormat(desc) == FMT_NVFP4) {
+    for (let j: u32 = 0; j < k; j++) dequantizeInto(desc, <usize>load<u32>(srcs + (<usize>j << 2)), n, dst, j > 0);
+    return 0;
+  }
+  const chunkBytes = <usize>bytesFor(desc, CHUNK);
+  for (let off: u32 = 0; off < n; off += CHUNK) {
+    const m = min(CHUNK, n - off);
+    const chunk = <usize>(off / CHUNK) * chunkBytes;
+    const acc = dst + (<usize>off << 2);
+    for (let j: u32 = 0; j < k; j++) dequantizeInto(desc, <usize>load<u32>(srcs + (<usize>j << 2)) + chunk, m, acc, j > 0);
+  }
+  return 0;
 }
 
 // keep the helpers referenced so unused-import elimination does not hide a typo

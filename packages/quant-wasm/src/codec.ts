@@ -27,6 +27,16 @@ export interface EncodeResult {
   clipped: number;
 }
 
+export interface RoundTripResult extends EncodeResult {
+  /** The values the packed bytes decode to (`out` itself when one was given). */
+  values: Float32Array;
+}
+
+export interface RoundTripOptions extends EncodeOptions {
+  /** Receives the packed bytes (≥ bytesFor(n)); else they are returned in a new array. */
+  bytes?: Uint8Array;
+}
+
 export interface Codec {
   readonly kernels: QuantKernels;
   /** The resolved format, block size, scale kind and rounding. */
@@ -44,6 +54,13 @@ export interface Codec {
   decode(bytes: Uint8Array, n: number, out?: Float32Array): Float32Array;
   /** dst[i] = f32(dst[i] + decoded[i]) for i < n; returns dst.subarray(0, n). */
   decodeAccumulate(bytes: Uint8Array, n: number, dst: Float32Array): Float32Array;
+  /**
+   * Quantize x and decode the result in one cache-resident sweep ("fake quantization"): `values` is
+   * exactly decode(encode(x).bytes), `bytes` exactly encode(x).bytes. `out` may be x itself.
+   */
+  roundTrip(x: Float32Array, out?: Float32Array, options?: RoundTripOptions): RoundTripResult;
+  /** out = Σ_j decode(inputs[j]) summed in index order in f32 (bit for bit decode + decodeAccumulate …). */
+  decodeSum(inputs: readonly Uint8Array[], n: number, out?: Float32Array): Float32Array;
   /** Sum the k packed inputs in f32 (index order) and quantize the sum (the requantize step of a reduce). */
   reduceEncode(inputs: readonly Uint8Array[], n: number, out?: Uint8Array, options?: EncodeOptions): EncodeResult;
 
@@ -53,6 +70,10 @@ export interface Codec {
   decodePtr(src: number, n: number, dst: number): void;
   /** tw_dequantize_accumulate on pointers. */
   decodeAccumulatePtr(src: number, n: number, dst: number): void;
+  /** tw_quantize_dequantize on pointers (out may equal src, must not overlap dst); returns the clipped count. */
+  roundTripPtr(src: number, n: number, dst: number, out: number, seed?: number): number;
+  /** tw_dequantize_sum on pointers (srcsPtr: k u32 pointers to packed tensors of n values). */
+  decodeSumPtr(srcsPtr: number, k: number, n: number, dst: number): void;
   /** tw_reduce_quantize on pointers (srcsPtr: k u32 pointers; scratch: n f32); returns the clipped count. */
   reduceEncodePtr(srcsPtr: number, k: number, n: number, dst: number, scratch: number, seed?: number): number;
 }
@@ -119,6 +140,30 @@ class WasmCodec implements Codec {
     this.checkRange("dst", dst, 4 * n, 4);
     const r = this.x.tw_dequantize_accumulate(this.descriptor, src, n, dst);
     if (r < 0) throw new KernelError(r, `dequantizeAccumulate (${this.spec.format})`);
+  }
+
+  roundTripPtr(src: number, n: number, dst: number, out: number, seed = 0): number {
+    this.checkCount(n);
+    const nb = this.bytesFor(n);
+    this.checkRange("src", src, 4 * n, 4);
+    this.checkRange("dst", dst, nb, 1);
+    this.checkRange("out", out, 4 * n, 4);
+    checkDisjoint(dst, nb, out, 4 * n);
+    const r = this.x.tw_quantize_dequantize(this.descriptor, src, n, dst, out, checkSeed(seed));
+    if (r < 0) throw new KernelError(r, `quantizeDequantize (${this.spec.format})`);
+    return r;
+  }
+
+  decodeSumPtr(srcsPtr: number, k: number, n: number, dst: number): void {
+    this.checkCount(n);
+    if (!Number.isInteger(k) || k < 1 || k > U32_MAX) throw new RangeError(`decodeSum: k must be a positive u32, got ${k}`);
+    this.checkRange("srcs", srcsPtr, 4 * k, 4);
+    const nb = this.bytesFor(n);
+    const ptrs = new Uint32Array(currentBuffer(this.mem), srcsPtr, k);
+    for (let j = 0; j < k; j++) this.checkRange(`srcs[${j}]`, ptrs[j]!, nb, 1);
+    this.checkRange("dst", dst, 4 * n, 4);
+    const r = this.x.tw_dequantize_sum(this.descriptor, srcsPtr, k, n, dst);
+    if (r < 0) throw new KernelError(r, `dequantizeSum (${this.spec.format})`);
   }
 
   reduceEncodePtr(srcsPtr: number, k: number, n: number, dst: number, scratch: number, seed = 0): number {
@@ -188,6 +233,75 @@ class WasmCodec implements Codec {
       if (accumulate && !dstIn) f32View(this.mem, dst, n).set(out!.subarray(0, n));
       if (accumulate) this.decodeAccumulatePtr(src, n, dst);
       else this.decodePtr(src, n, dst);
+      if (dstIn) return out!.subarray(0, n);
+      const values = f32View(this.mem, dst, n);
+      if (out) {
+        out.set(values);
+        return out.subarray(0, n);
+      }
+      return values.slice();
+    } finally {
+      arena.reset(mark);
+    }
+  }
+
+  roundTrip(x: Float32Array, out?: Float32Array, options: RoundTripOptions = {}): RoundTripResult {
+    const n = x.length;
+    this.checkCount(n);
+    const nb = this.bytesFor(n);
+    const bytesOut = options.bytes;
+    if (bytesOut && bytesOut.length < nb) throw new RangeError(`roundTrip: options.bytes has ${bytesOut.length} bytes, ${nb} needed`);
+    if (out && out.length < n) throw new RangeError(`roundTrip: out holds ${out.length} values, ${n} needed`);
+    const arena = this.arena;
+    const mark = arena.mark();
+    try {
+      const srcIn = isInMemory(this.mem, x);
+      const outIn = out !== undefined && isInMemory(this.mem, out);
+      const dstIn = bytesOut !== undefined && isInMemory(this.mem, bytesOut);
+      // out may be x itself (the kernel decodes each chunk after quantizing it), nothing else may overlap
+      if (srcIn && outIn && !(out!.byteOffset === x.byteOffset)) checkDisjoint(x.byteOffset, 4 * n, out!.byteOffset, 4 * n);
+      if (srcIn && dstIn) checkDisjoint(x.byteOffset, 4 * n, bytesOut!.byteOffset, nb);
+      if (outIn && dstIn) checkDisjoint(out!.byteOffset, 4 * n, bytesOut!.byteOffset, nb);
+      const src = srcIn ? x.byteOffset : arena.alloc(4 * n, 16);
+      const dst = dstIn ? bytesOut!.byteOffset : arena.alloc(nb, 16);
+      // where the decoded values go: out itself, else in place over the staged input, else scratch
+      const o = outIn ? out!.byteOffset : !srcIn ? src : arena.alloc(4 * n, 16);
+      if (!srcIn) f32View(this.mem, src, n).set(x);
+      const clipped = this.roundTripPtr(src, n, dst, o, options.seed ?? 0);
+      const packed = this.packedResult(dstIn, bytesOut, dst, nb, clipped);
+      if (outIn) return { ...packed, values: out!.subarray(0, n) };
+      const values = f32View(this.mem, o, n);
+      if (out) {
+        out.set(values);
+        return { ...packed, values: out.subarray(0, n) };
+      }
+      return { ...packed, values: values.slice() };
+    } finally {
+      arena.reset(mark);
+    }
+  }
+
+  decodeSum(inputs: readonly Uint8Array[], n: number, out?: Float32Array): Float32Array {
+    this.checkCount(n);
+    const k = inputs.length;
+    if (k < 1) throw new RangeError("decodeSum: at least one input is needed");
+    const nb = this.bytesFor(n);
+    inputs.forEach((b, j) => {
+      if (b.length < nb) throw new RangeError(`decodeSum: input ${j} has ${b.length} bytes, ${nb} needed`);
+    });
+    if (out && out.length < n) throw new RangeError(`decodeSum: out holds ${out.length} values, ${n} needed`);
+    const arena = this.arena;
+    const mark = arena.mark();
+    try {
+      const inMem = inputs.map((b) => isInMemory(this.mem, b));
+      const dstIn = out !== undefined && isInMemory(this.mem, out);
+      if (dstIn) inputs.forEach((b, j) => inMem[j] && checkDisjoint(b.byteOffset, nb, out!.byteOffset, 4 * n));
+      const srcs = arena.alloc(4 * k, 16);
+      const ptrs = inputs.map((b, j) => (inMem[j] ? b.byteOffset : arena.alloc(nb, 16)));
+      const dst = dstIn ? out!.byteOffset : arena.alloc(4 * n, 16);
+      new Uint32Array(currentBuffer(this.mem), srcs, k).set(ptrs);
+      inputs.forEach((b, j) => inMem[j] || u8View(this.mem, ptrs[j]!, nb).set(b.subarray(0, nb)));
+      this.decodeSumPtr(srcs, k, n, dst);
       if (dstIn) return out!.subarray(0, n);
       const values = f32View(this.mem, dst, n);
       if (out) {

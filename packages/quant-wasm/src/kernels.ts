@@ -10,13 +10,15 @@ export interface QuantExports {
   tw_quantize(desc: number, src: number, n: number, dst: number, seed: number): number;
   tw_dequantize(desc: number, src: number, n: number, dst: number): number;
   tw_dequantize_accumulate(desc: number, src: number, n: number, dst: number): number;
+  tw_quantize_dequantize(desc: number, src: number, n: number, dst: number, out: number, seed: number): number;
+  tw_dequantize_sum(desc: number, srcs: number, k: number, n: number, dst: number): number;
   tw_reduce_quantize(desc: number, srcs: number, k: number, n: number, dst: number, scratch: number, seed: number): number;
   tw_element_bits(desc: number): number;
   tw_block_bytes(desc: number): number;
 }
 
 /** The ABI version this package speaks; quant.wasm's tw_abi_version() must equal it. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 /** Maximum pages of a memory the module may import (4 GiB). */
 export const MAX_PAGES = 65536;
 
@@ -144,7 +146,7 @@ async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
 
 const REQUIRED_EXPORTS: readonly (keyof QuantExports)[] = [
   "tw_abi_version", "tw_heap_base", "tw_bytes_for", "tw_quantize", "tw_dequantize",
-  "tw_dequantize_accumulate", "tw_reduce_quantize",
+  "tw_dequantize_accumulate", "tw_reduce_quantize", "tw_quantize_dequantize", "tw_dequantize_sum",
 ];
 
 const instances = new WeakMap<WebAssembly.Memory, Map<WebAssembly.Module, QuantKernels>>();

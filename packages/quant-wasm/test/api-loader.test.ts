@@ -135,12 +135,12 @@ describe("errors", () => {
   });
 
   it("reports an ABI mismatch", async () => {
-    await expect(loadQuantKernels(tinyModule({ tw_abi_version: 2 }))).rejects.toThrow(/ABI version 2 does not match this package \(1\)/);
+    await expect(loadQuantKernels(tinyModule({ tw_abi_version: 1 }))).rejects.toThrow(/ABI version 1 does not match this package \(2\)/);
     await expect(loadQuantKernels(tinyModule({}))).rejects.toThrow(/ABI version undefined/);
-    await expect(loadQuantKernels(tinyModule({ tw_abi_version: 1, tw_heap_base: 16 }))).rejects.toThrow(/lacks the exports tw_bytes_for, tw_quantize/);
+    await expect(loadQuantKernels(tinyModule({ tw_abi_version: 2, tw_heap_base: 16 }))).rejects.toThrow(/lacks the exports tw_bytes_for, tw_quantize/);
   });
 
   it("reports a module built for a non-shared memory", async () => {
-    await expect(loadQuantKernels(tinyModule({ tw_abi_version: 1 }, false))).rejects.toThrow(/failed to instantiate quant.wasm/);
+    await expect(loadQuantKernels(tinyModule({ tw_abi_version: 2 }, false))).rejects.toThrow(/failed to instantiate quant.wasm/);
   });
 });

@@ -323,9 +323,56 @@ describe("every codec through the typed-array API equals the scalar reference", 
         const redRef = referenceReduceQuantize(c.spec, packed, n, seed);
         expect(same(red.bytes, redRef.bytes), `reduceEncode n=${n}`).toBe(true);
         expect(red.clipped).toBe(redRef.clipped);
+        const rt = c.roundTrip(xs[0]!, undefined, { seed });
+        expect(same(rt.bytes, ref.bytes), `roundTrip bytes n=${n}`).toBe(true);
+        expect(same(rt.values, referenceDequantize(c.spec, ref.bytes, n)), `roundTrip values n=${n}`).toBe(true);
+        expect(rt.clipped).toBe(ref.clipped);
+        const sum = c.decodeSum(packed, n);
+        const sumRef = referenceDequantize(c.spec, packed[0]!, n);
+        for (const b of packed.slice(1)) referenceDequantizeAccumulate(c.spec, b, n, sumRef);
+        expect(same(sum, sumRef), `decodeSum n=${n}`).toBe(true);
       }
     });
   }
+
+  it("roundTrip in place in memory, into given arrays, and its errors", () => {
+    const a = createArena(k);
+    for (const format of ["q8_0", "nvfp4", "fp5-e2m2", "int4"]) {
+      const c = createCodec(k, format);
+      const n = 9001; // three chunks of the kernel, the last one partial
+      const x = sample(n, 7);
+      const ref = referenceQuantize(c.spec, x, 0);
+      const want = referenceDequantize(c.spec, ref.bytes, n);
+      const xm = a.allocF32(n);
+      xm.set(x);
+      const bm = a.allocU8(c.bytesFor(n));
+      const r = c.roundTrip(xm, xm, { bytes: bm }); // zero copy, in place
+      expect(r.values.buffer).toBe(xm.buffer);
+      expect(r.values.byteOffset).toBe(xm.byteOffset);
+      expect(same(xm, want), format).toBe(true);
+      expect(same(bm, ref.bytes), format).toBe(true);
+      const out = new Float32Array(n + 3).fill(5);
+      const bytes = new Uint8Array(c.bytesFor(n) + 1);
+      const r2 = c.roundTrip(x, out, { bytes }); // staged, results copied into the given arrays
+      expect(r2.values.length).toBe(n);
+      expect(same(out.subarray(0, n), want)).toBe(true);
+      expect(out[n]).toBe(5);
+      expect(same(bytes.subarray(0, c.bytesFor(n)), ref.bytes)).toBe(true);
+      expect(() => c.roundTrip(x, new Float32Array(n - 1))).toThrow(/out holds 9000 values, 9001 needed/);
+      expect(() => c.roundTrip(x, undefined, { bytes: new Uint8Array(3) })).toThrow(/options.bytes has 3 bytes/);
+      expect(() => c.roundTrip(xm, a.allocF32(n), { bytes: new Uint8Array(xm.buffer, xm.byteOffset + 4, c.bytesFor(n)) })).toThrow(/overlap/);
+      expect(() => c.roundTripPtr(xm.byteOffset, n, bm.byteOffset, bm.byteOffset)).toThrow(/overlap/);
+      a.reset();
+    }
+  });
+
+  it("decodeSum: argument errors", () => {
+    const c = createCodec(k, "mxfp4");
+    expect(() => c.decodeSum([], 32)).toThrow(/at least one input/);
+    expect(() => c.decodeSum([new Uint8Array(16)], 32)).toThrow(/input 0 has 16 bytes, 17 needed/);
+    expect(() => c.decodeSum([new Uint8Array(17)], 32, new Float32Array(31))).toThrow(/out holds 31 values/);
+    expect(() => c.decodeSumPtr(k.heapBase, 0, 32, k.heapBase + 64)).toThrow(/k must be a positive/);
+  });
 
   it("staged and in-memory arguments give the same results (q8_0, nvfp4, mxfp6-e2m3)", () => {
     const a = createArena(k);

@@ -138,6 +138,39 @@ function kReduce(s: CodecSpec, inputs: Uint8Array[], n: number, seed: number, mi
   return { ret, bytes: heap.u8().slice(dst, dst + nb) };
 }
 
+/** Kernel quantize-dequantize: packed bytes + decoded values; in place (out = src) when inPlace. */
+function kRoundTrip(s: CodecSpec, x: Float32Array, seed: number, misalign: number, inPlace: boolean): { ret: number; bytes: Uint8Array; y: Float32Array } {
+  heap.reset();
+  const n = x.length;
+  const nb = bytesFor(s, n);
+  const src = heap.alloc(4 * n);
+  const dst = heap.alloc(nb, misalign);
+  const out = inPlace ? src : heap.alloc(4 * n);
+  writeF32(src, x);
+  heap.u8().fill(0xcd, dst, dst + nb);
+  if (!inPlace) new Uint32Array(heap.u8().buffer, out, n).fill(0x7fbadbad);
+  const ret = kernels.exports.tw_quantize_dequantize(descriptorOf(s), src, n, dst, out, seed >>> 0);
+  heap.checkGuards("tw_quantize_dequantize");
+  return { ret, bytes: heap.u8().slice(dst, dst + nb), y: readF32(out, n) };
+}
+
+/** Kernel dequantize-sum of k packed inputs into a garbage-filled destination. */
+function kDequantizeSum(s: CodecSpec, inputs: Uint8Array[], n: number, misalign: number): { ret: number; y: Float32Array } {
+  heap.reset();
+  const ptrs = inputs.map((b, i) => {
+    const p = heap.alloc(b.length, (misalign + i) % 4);
+    heap.u8().set(b, p);
+    return p;
+  });
+  const srcs = heap.alloc(4 * inputs.length);
+  new Uint32Array(heap.u8().buffer, srcs, inputs.length).set(ptrs);
+  const dst = heap.alloc(4 * n);
+  new Uint32Array(heap.u8().buffer, dst, n).fill(0x7fbadbad);
+  const ret = kernels.exports.tw_dequantize_sum(descriptorOf(s), srcs, inputs.length, n, dst);
+  heap.checkGuards("tw_dequantize_sum");
+  return { ret, y: readF32(dst, n) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Comparisons with actionable messages
 
@@ -282,6 +315,35 @@ for (const name of SELECTED) {
             referenceDequantizeAccumulate(s, bytes, n, want);
             const got = kDequantize(s, bytes, n, c.misalign, init);
             return retError(got.ret) ?? diffF32(want, got.y);
+          });
+        });
+
+        it("tw_quantize_dequantize: the reference's bytes and their decoded values, also in place", () => {
+          runCases(s, cases, (c) => {
+            const want = referenceDequantize(s, c.want.bytes, c.x.length);
+            for (const inPlace of [false, true]) {
+              const got = kRoundTrip(s, c.x, c.seed, c.misalign, inPlace);
+              const msg = retError(got.ret, c.want.clipped) ?? diffBytes(s, c.want.bytes, got.bytes, c.x) ?? diffF32(want, got.y);
+              if (msg) return `${inPlace ? "in place" : "out of place"}: ${msg}`;
+            }
+            return undefined;
+          });
+        });
+
+        it("tw_dequantize_sum: bit-identical to dequantize + accumulate in index order, k = 1 and 3", () => {
+          runCases(s, cases.filter((c) => c.kind !== "ties"), (c) => {
+            const n = c.x.length;
+            const others = cases.filter((o) => o !== c && o.x.length === n).map((o) => o.want.bytes);
+            const ins = [c.want.bytes, ...others.slice(0, 2)];
+            while (ins.length < 3) ins.push(c.want.bytes);
+            for (const k of [1, 3]) {
+              const want = referenceDequantize(s, ins[0]!, n);
+              for (let j = 1; j < k; j++) referenceDequantizeAccumulate(s, ins[j]!, n, want);
+              const got = kDequantizeSum(s, ins.slice(0, k), n, c.misalign);
+              const msg = retError(got.ret) ?? diffF32(want, got.y);
+              if (msg) return `k=${k}: ${msg}`;
+            }
+            return undefined;
           });
         });
 

@@ -4,8 +4,8 @@
 //   prepare: quantize piece 0 of my input into P(r) (the arrival publishes it)
 //   run, for j = 1 … J−1: quantize piece j → publish (step arrive+j) → consume piece j−1; then consume J−1
 //   consume piece j: wait until every peer published piece j, charge the link for the (p−1) packed
-//     pieces, then decode P(0) and dequantize-accumulate P(1) … P(p−1) into dst — the same bytes in
-//     the same order on every rank → bit-identical; dst's piece stays in cache across the p passes.
+//     pieces, then dst = decode P(0) + … + decode P(p−1) in rank order (tw_dequantize_sum, which
+//     works in L1-sized chunks) — the same bytes in the same order on every rank → bit-identical.
 // With a link model, piece j's transfer starts when it was published (this rank's own publish time
 // of piece j: ranks run the same schedule) or when the wait for it ended, whichever is later, so
 // quantization, transfer and decoding overlap as they would on a real pipelined link.
@@ -55,7 +55,7 @@ export const compressedAllgather: AllReduceAlgorithm = {
       // piece 0 came with the arrival: count it from now (when the peer's arrival was seen)
       e.received((p - 1) * bytes, j > 0 && e.sync.slowWaits === slow0 ? times[j]! : undefined);
       e.sent((p - 1) * bytes);
-      for (let q = 0; q < p; q++) e.dequantize(desc, e.P(q) + off, m, dst + 4 * start, q > 0);
+      e.dequantizeSum(desc, (q) => e.P(q) + off, m, dst + 4 * start);
     };
     for (let j = 1; j < J; j++) {
       quantizePiece(e, seg, j, L, fullBytes);
