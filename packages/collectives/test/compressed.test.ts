@@ -26,6 +26,12 @@ async function workingFormats(): Promise<Set<FormatName>> {
 }
 
 const working = await workingFormats();
+
+describe("every format of quant-wasm works in this build", () => {
+  it("round-trips a small ramp within 50% of amax for every format", () => {
+    expect(FORMATS.map((f) => f.name).filter((name) => !working.has(name))).toEqual([]);
+  });
+});
 const LENGTHS = [0, 1, 31, 4099, 70_001]; // 70 001 > capacity 16 384: five segments
 
 interface Report { failures: string[]; hashes: Record<string, string>; worst: Record<string, number> }
@@ -38,12 +44,23 @@ for (const p of [2, 3, 5]) {
     });
     afterAll(async () => { await g?.shutdown(); });
 
+    it("NaN, ±Inf, near-max and subnormal inputs: bit-identical on every rank, NaN propagates (every codec, both schemes, every algorithm)", async () => {
+      const cases: object[] = [];
+      for (const n of [1, 4099, 40_000]) {
+        for (const algorithm of ["one-shot", "two-shot", "ring"]) cases.push({ n, algorithm, seed: 3 });
+        for (const fm of FORMATS) for (const scheme of ["allgather", "two-shot"]) cases.push({ n, codec: fm.name, scheme, seed: n % 5 });
+      }
+      const reports = await g.run<Report>({ cases, special: true });
+      reports.forEach((r, rank) => expect(r.failures, `rank ${rank}`).toEqual([]));
+      expect(Object.keys(reports[0]!.hashes).length).toBe(cases.length);
+      for (let rank = 1; rank < p; rank++) expect(reports[rank]!.hashes, `rank ${rank} vs rank 0`).toEqual(reports[0]!.hashes);
+    });
+
     // every format at p = 2 and 3; a 4-bit, an 8-bit and the passthrough at p = 5 (time on 2 cores)
     for (const fm of FORMATS.filter((f) => p < 5 || ["f32", "q8_0", "mxfp4", "nvfp4"].includes(f.name))) {
       const name = fm.name;
       const b = BOUNDS[name];
-      // A format whose kernel has not landed in quant-wasm yet is skipped, saying so.
-      it.skipIf(!working.has(name))(`${name}${working.has(name) ? "" : " (skipped: quant.wasm kernel not implemented in this build)"}`, async () => {
+      it(name, async () => {
         const cases = [];
         for (const scheme of ["allgather", "two-shot"]) for (const n of LENGTHS) cases.push({ n, codec: name, scheme, seed: n % 7 });
         const reports = await g.run<Report>({ cases, E: b.E, block: b.block, tensorSlack: b.tensorSlack });

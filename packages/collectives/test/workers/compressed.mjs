@@ -28,9 +28,44 @@ function blockAmax(x, block) {
   return out;
 }
 
-export default function (comm, { cases, E, block, tensorSlack }) {
+/**
+ * Rank q's input with special values: NaNs with a rank-specific payload and sign, ±Inf, values near
+ * the f32 maximum (sums overflow) and subnormals, at rank-dependent positions (some coincide).
+ */
+export function specialInput(n, q, seed) {
+  const x = input(n, q, seed);
+  const u = new Uint32Array(x.buffer);
+  for (let i = 0; i < n; i++) {
+    if (i % 97 === (q * 7) % 97) u[i] = ((q & 1) << 31 | 0x7fc00000 | (q + 1)) >>> 0; // NaN, payload q + 1
+    else if (i % 89 === (q * 5 + 1) % 89) x[i] = q & 1 ? -Infinity : Infinity;
+    else if (i % 83 === q % 83) x[i] = (i & 1 ? -3e38 : 3e38);
+    else if (i % 79 === q % 79) x[i] = (i & 2 ? -1 : 1) * 1e-40;
+  }
+  return x;
+}
+
+export default function (comm, { cases, E, block, tensorSlack, special = false }) {
   const p = comm.worldSize, r = comm.rank;
   const failures = [], hashes = {}, worst = {};
+  if (special) {
+    // Special values: the results must be bit-identical on every rank (the host compares hashes),
+    // NaN wherever an input was NaN, and the call must neither throw nor hang.
+    for (const { n, codec, scheme, algorithm, seed } of cases) {
+      const inputs = [];
+      for (let q = 0; q < p; q++) inputs.push(specialInput(n, q, seed));
+      const out = new Float32Array(n);
+      comm.allReduce(inputs[r], codec ? { codec, scheme, output: out } : { algorithm, compress: false, output: out });
+      const label = codec ? `${codec}/${scheme}` : algorithm;
+      hashes[`${label}/${n}`] = hashF32(out);
+      for (let i = 0; i < n; i++) {
+        if (inputs.some((x) => Number.isNaN(x[i])) && !Number.isNaN(out[i])) {
+          failures.push(`${label} n=${n}: out[${i}] = ${out[i]} where an input is NaN`);
+          break;
+        }
+      }
+    }
+    return { failures, hashes, worst };
+  }
   for (const { n, codec, scheme, seed } of cases) {
     for (const round of [0, 1]) {
       const inputs = [];
