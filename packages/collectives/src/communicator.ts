@@ -172,24 +172,54 @@ export class SharedCommunicator implements Communicator {
     const n = input.length, p = this.worldSize, r = this.rank;
     const [a, b] = this.chunkRange(n, r);
     const out = options.output ?? new Float32Array(b - a);
-    let invalid: string | null = out.length !== b - a ? `output length ${out.length}, expected this rank's chunk length ${b - a}` : null;
-    if (n > this.capacity) invalid ??= `reduceScatter input of ${n} elements exceeds the capacity ${this.capacity} (raise maxMessageBytes)`;
+    const invalid: string | null = out.length !== b - a ? `output length ${out.length}, expected this rank's chunk length ${b - a}` : null;
     if (p === 1) {
       if (invalid) throw this.invalid(invalid);
       out.set(input);
       return this.finish("reduceScatter", "fixed", null, null, n, t0, out);
     }
-    const e = this.e;
-    const zc = this.isInput(input);
-    this.setInput(input, zc, zc);
-    if (!invalid && !zc) this.stage(input, 0, n);
-    this.arrive(OP_IDS.reduceScatter, invalid ? INVALID : FIXED, NO_CODEC, 0, 0, n, 0, n, invalid);
-    // owner r sums chunk r of every rank's input in rank order (the two-shot reduce-scatter step)
-    e.received((p - 1) * 4 * (b - a));
-    e.sent(4 * (n - (b - a)));
-    e.sumRanks(e.S(r) + 4 * a, (q) => e.I(q) + 4 * a, b - a);
-    this.sync.barrier(); // peers are done reading X(r)
-    this.copyOut(out, 0, e.S(r) + 4 * a, b - a);
+    const e = this.e, C = this.capacity;
+    if (n <= C) {
+      const zc = this.isInput(input);
+      this.setInput(input, zc, zc);
+      if (!invalid && !zc) this.stage(input, 0, n);
+      this.arrive(OP_IDS.reduceScatter, invalid ? INVALID : FIXED, NO_CODEC, 0, 0, n, 0, n, invalid);
+      // owner r sums chunk r of every rank's input in rank order (the two-shot reduce-scatter step)
+      e.received((p - 1) * 4 * (b - a));
+      e.sent(4 * (n - (b - a)));
+      e.sumRanks(e.S(r) + 4 * a, (q) => e.I(q) + 4 * a, b - a);
+      this.sync.barrier(); // peers are done reading X(r)
+      this.copyOut(out, 0, e.S(r) + 4 * a, b - a);
+      return this.finish("reduceScatter", "fixed", null, null, n, t0, out);
+    }
+    // Larger than the capacity: rounds of S = ⌊C/p⌋ elements of every rank's chunk. In round k each
+    // rank stages piece k of chunk q at offset q·S of its staging buffer (p·S ≤ C), then owner q
+    // sums its piece over the ranks in rank order: the same sums as the one-shot path, in order.
+    const S = Math.floor(C / p);
+    const rounds = Math.ceil(Math.ceil(n / p) / S);
+    const piece = (q: number, k: number): [number, number] => {
+      const [qa, qb] = this.chunkRange(n, q);
+      const off = qa + k * S;
+      return [off, Math.max(0, Math.min(S, qb - off))];
+    };
+    for (let k = 0; k < rounds; k++) {
+      this.setInput(input, false, false);
+      let sent = 0;
+      if (!invalid) {
+        for (let q = 0; q < p; q++) {
+          const [off, len] = piece(q, k);
+          this.stage(input, off, len, q * S);
+          if (q !== r) sent += 4 * len;
+        }
+      }
+      this.arrive(OP_IDS.reduceScatter, invalid ? INVALID : FIXED, NO_CODEC, 0, 0, n, k, S, invalid);
+      const [, m] = piece(r, k);
+      e.received((p - 1) * 4 * m);
+      e.sent(sent);
+      e.sumRanks(e.S(r), (q) => e.I(q) + 4 * r * S, m);
+      this.sync.barrier(); // peers are done reading this rank's staging buffer
+      this.copyOut(out, k * S, e.S(r), m);
+    }
     return this.finish("reduceScatter", "fixed", null, null, n, t0, out);
   }
 
@@ -338,10 +368,11 @@ export class SharedCommunicator implements Communicator {
     this.myFlags = inPlace ? FLAG_ZERO_COPY : 0;
   }
 
-  private stage(src: Float32Array, off: number, len: number): void {
+  /** Copy src[off, off + len) into this rank's input buffer at element dstOff. */
+  private stage(src: Float32Array, off: number, len: number, dstOff = 0): void {
     if (len === 0) return;
     const t = this.e.clock();
-    const dst = this.e.inp[this.rank]!;
+    const dst = this.e.inp[this.rank]! + 4 * dstOff;
     const from = src.byteOffset + 4 * off;
     if (src.buffer === this.buf && (dst + 4 * len <= from || from + 4 * len <= dst)) {
       this.e.move(dst, from, len); // a view of the shared memory (disjoint): SIMD copy in wasm
@@ -358,10 +389,10 @@ export class SharedCommunicator implements Communicator {
     if (this.opts.timing) this.e.c.copyMs += performance.now() - t;
   }
 
-  /** Resolve algorithm / codec / scheme for an allReduce of n elements (identical on every rank). */
   /** Plans of calls without per-call choices (the communicator's policy), by element count. */
   private readonly planCache = new Map<number, Plan>();
 
+  /** Resolve algorithm / codec / scheme for an allReduce of n elements (identical on every rank). */
   private plan(n: number, o: AllReduceOptions): Plan {
     if (o.codec === undefined && o.compress === undefined && o.scheme === undefined && o.algorithm === undefined) {
       let pl = this.planCache.get(n);

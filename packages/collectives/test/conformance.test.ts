@@ -38,6 +38,10 @@ for (const p of [1, 2, 3, 4, 5, 6, 7, 8]) {
       expectConsistent(await g.run<Report>({ task: "collectives", lengths: [0, 1, p + 1, 1000, 3 * p + 1] }));
     });
 
+    it(`reduceScatter of ${LARGE} and ${3 * LARGE} elements (larger than the capacity: rounds)`, async () => {
+      expectConsistent(await g.run<Report>({ task: "collectives", lengths: [LARGE, 3 * LARGE], only: "reduceScatter" }));
+    });
+
     it("barrier: no rank leaves before every rank arrived", async () => {
       const sab = new SharedArrayBuffer(4 * p);
       expectConsistent(await g.run<Report>({ task: "barrier-order", sab }));
