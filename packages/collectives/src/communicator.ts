@@ -147,6 +147,7 @@ export class SharedCommunicator implements Communicator {
       const seg: { -readonly [K in keyof Segment]: Segment[K] } = {
         len, dst: zcOut ? e.X(r) : e.S(r), desc: plan?.desc ?? 0, block: plan?.codec?.block ?? 0,
         seed: ((options.seed ?? 0) + Math.imul(this.opSeq + 1, 0x9e3779b1) + Math.imul(r + 1, 0x85ebca77)) >>> 0, arrive: 0,
+        out: zcOut ? null : out, outOff: off, delivered: false,
       };
       this.setInput(data, zcIn, zcIn);
       if (zcIn && !zcOut) this.myFlags |= FLAG_KEEP_INPUT;
@@ -162,7 +163,7 @@ export class SharedCommunicator implements Communicator {
         plan?.scheme ? SCHEME_IDS[plan.scheme] : 0, 0, n, i, len, invalid);
       seg.arrive = step;
       plan!.alg.run(e, seg);
-      if (!zcOut) this.copyOut(out, off, seg.dst, len);
+      if (!zcOut && !seg.delivered) this.copyOut(out, off, seg.dst, len);
     }
     return this.finish("allReduce", plan!.alg.name, plan!.codec ? codecName(plan!.codec) : null, plan!.scheme, n, t0, out);
   }

@@ -107,6 +107,14 @@ export class Engine {
     if (this.timing) this.c.copyMs += performance.now() - t;
   }
 
+  /** Copy n f32 from shared memory at src into a JS array (timed as copy). */
+  copyToArray(out: Float32Array, outOff: number, src: number, n: number): void {
+    if (n === 0) return;
+    const t = this.clock();
+    out.set(this.f32.subarray(src >>> 2, (src >>> 2) + n), outOff);
+    if (this.timing) this.c.copyMs += performance.now() - t;
+  }
+
   /** Untimed copy (see copy). */
   move(dst: number, src: number, n: number): void {
     if (this.wasmF32) this.k.tw_dequantize(F32_DESC, src, n, dst);

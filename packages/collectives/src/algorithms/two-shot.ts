@@ -9,7 +9,8 @@
 //     the owner's own chunk is already at its destination when that is its alloc() view;
 //   - else into the owner's scratch S(c)[chunk c].
 // Step 1 (after a barrier: every owner done): rank r copies every owner's chunk c from its sum site
-//   to dst (nothing to copy where the sum site is dst itself).
+//   to dst (nothing to copy where the sum site is dst itself), or straight into the caller's array
+//   when the call's output lies outside X(r) (seg.out: one copy fewer).
 // Owner push, when every rank all-reduces its alloc() view in place (descriptor flags: zero-copy, not
 //   keep-input; then every rank's dst is its input X(q)): after arrival, owner r sums chunk r block by
 //   block (Engine.sumPush: in place in X(r) under the same order rule, else via S(r)) and writes each
@@ -78,15 +79,16 @@ export const twoShot: AllReduceAlgorithm = {
     e.received(4 * (len - mine));
     e.sent((p - 1) * 4 * mine);
     let finalBarrier = false;
+    // straight into the caller's array when it is outside X(r) (saves the copy dst → array)
+    const out = seg.out;
     for (let c = 0; c < p; c++) {
       const s = cs[c]!, n = cs[c + 1]! - s;
-      if (sumInInput(e, c)) {
-        e.copy(dst + 4 * s, e.I(c) + 4 * s, n);
-        if ((e.flags[c]! & FLAG_ZERO_COPY) !== 0) finalBarrier = true;
-      } else {
-        e.copy(dst + 4 * s, e.S(c) + 4 * s, n);
-      }
+      const site = (sumInInput(e, c) ? e.I(c) : e.S(c)) + 4 * s;
+      if (sumInInput(e, c) && (e.flags[c]! & FLAG_ZERO_COPY) !== 0) finalBarrier = true;
+      if (out) e.copyToArray(out, seg.outOff + s, site, n);
+      else e.copy(dst + 4 * s, site, n);
     }
+    if (out) seg.delivered = true;
     if (finalBarrier) e.sync.barrier(); // peers are done reading an alloc() view's chunk sum
   },
 };

@@ -17,6 +17,14 @@ export interface Segment {
   readonly seed: number;
   /** the step number of the arrival barrier this segment started with */
   readonly arrive: number;
+  /**
+   * The caller's output array when it is not `dst`'s memory (a plain array, or a view other than
+   * X(rank)), with the element offset of this segment in it. An algorithm may copy the sum straight
+   * there instead of to `dst` (one copy fewer) and then sets `delivered`.
+   */
+  readonly out: Float32Array | null;
+  readonly outOff: number;
+  delivered: boolean;
 }
 
 /**
