@@ -46,8 +46,6 @@ export class Engine {
   private linkFree = 0;
   /** publish times of the pieces of a pipelined op (compressed-allgather) */
   readonly pieceTimes = new Float64Array(MAX_PIECES);
-  /** emulated arrival time of each piece of the pipelined allgather (link model only) */
-  readonly pieceArrivals = new Float64Array(MAX_PIECES);
 
   constructor(
     readonly rank: number,
@@ -245,26 +243,6 @@ export class Engine {
       this.sync.delayUntil(this.linkFree + this.link.latencySec * 1000);
       this.c.linkMs += performance.now() - t0;
     }
-  }
-
-  /**
-   * The link part of received() without the wait: charge a transfer of `bytes` that became
-   * available at `avail` and return its emulated arrival time (performance.now() ms). The caller
-   * waits with waitArrival(). Transfers must be charged in the order the link carries them.
-   */
-  chargeTransfer(bytes: number, avail: number): number {
-    this.c.bytesReceived += bytes;
-    if (!this.link || bytes === 0) return avail;
-    this.linkFree = Math.max(this.linkFree, avail) + (bytes / this.link.bandwidthBytesPerSec) * 1000;
-    return this.linkFree + this.link.latencySec * 1000;
-  }
-
-  /** Wait until an emulated arrival time (from chargeTransfer), counted as link time. */
-  waitArrival(arrival: number): void {
-    const t0 = performance.now();
-    if (arrival <= t0) return;
-    this.sync.delayUntil(arrival);
-    this.c.linkMs += performance.now() - t0;
   }
 
   sent(bytes: number): void {

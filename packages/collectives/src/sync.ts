@@ -166,11 +166,6 @@ export class Sync {
   }
 
   /** Wait until peer q has published step `target`. */
-  /** Has rank q published step `target` (non-blocking)? */
-  has(q: number, target: number): boolean {
-    return ((Atomics.load(this.i32, this.flag[q]!) - target) | 0) >= 0;
-  }
-
   waitFor(q: number, target: number): void {
     const idx = this.flag[q]!;
     const v = Atomics.load(this.i32, idx);

@@ -2,16 +2,16 @@
 // The segment is cut into J pieces (multiples of 128 elements, J ≤ 64), each its own packed tensor
 // (for nvfp4: its own tensor scale), and pipelined:
 //   prepare: quantize piece 0 of my input into P(r) (the arrival publishes it)
-//   run, for j = 1 … J−1: quantize piece j → publish (step arrive+j) → consume what is ready; then
-//     consume the rest in order
-//   consume piece j: every peer published piece j (and, with a link model, its emulated transfer
-//     has arrived); then dst = decode P(0) + … + decode P(p−1) in rank order (tw_dequantize_sum,
-//     which works in L1-sized chunks) — the same bytes in the same order on every rank → bit-identical.
-// On shared memory piece j−1 is consumed right after piece j is published (it is still in cache).
-// With a link model the pieces are in flight while this rank keeps quantizing: it decodes only
-// pieces that have arrived and blocks only after its last piece, so quantization, transfer and
-// decoding overlap as on a real pipelined link, and a long link latency is paid about once, not
-// once per piece (see run() for when a piece counts as available).
+//   run, for j = 1 … J−1: quantize piece j → publish (step arrive+j) → consume piece j−D; then
+//     consume the rest
+//   consume piece j: wait until every peer published piece j, charge the link for the (p−1) packed
+//     pieces, then dst = decode P(0) + … + decode P(p−1) in rank order (tw_dequantize_sum, which
+//     works in L1-sized chunks) — the same bytes in the same order on every rank → bit-identical.
+// D = 1 on shared memory (piece j−1 is still in cache). With a link model, piece j's transfer
+// starts when it was published (this rank's own publish time of piece j: ranks run the same
+// schedule) or when the wait for it ended, whichever is later, so quantization, transfer and
+// decoding overlap as on a real pipelined link; D > 1 keeps more pieces in flight when the latency
+// is long next to a piece's work, so the latency is paid about once per call, not once per piece.
 // One quantization per input: the error is Σ_r err(x_r), independent of the order.
 // Hazards: peers read P(r) until they return. P alternates between two regions by op parity, and the
 // next op with this parity starts only after every peer has arrived at the op in between, so no final
@@ -70,53 +70,35 @@ export const compressedAllgather: AllReduceAlgorithm = {
       }
       return;
     }
-    // link model: a piece is in flight from the moment it is available, so this rank keeps
-    // quantizing and only decodes the pieces that have arrived; it blocks only after its last
-    // piece. Transfers are charged in piece order (one FIFO link). Piece j (j ≥ 1) is available at
-    // max(this rank's own publish time of piece j, the last look that did not find it at every
-    // peer, the end of a blocking wait for it): ranks run the same schedule, and clocks of
-    // different threads are not comparable. Piece 0 came with the arrival, seen when run started.
-    const times = e.pieceTimes, arrivals = e.pieceArrivals;
-    const t0 = performance.now();
-    let charged = 0, next = 0, missAt = 0;
-    const charge = (j: number, blocking: boolean): boolean => {
-      let avail = j === 0 ? t0 : times[j]!;
-      if (j > 0) {
-        for (let q = 0; q < p; q++) {
-          if (q === r || e.sync.has(q, arrive + j)) continue;
-          if (!blocking) {
-            missAt = performance.now();
-            return false;
-          }
-          e.sync.waitFor(q, arrive + j);
-          avail = Math.max(avail, performance.now());
-        }
-        avail = Math.max(avail, missAt);
-      }
-      missAt = 0;
-      arrivals[j] = e.chargeTransfer((p - 1) * e.k.tw_bytes_for(desc, Math.min(L, len - j * L)), avail);
-      return true;
+    // Link model: consume piece j − D after publishing piece j. D = 1 (as on shared memory: the
+    // piece is decoded while its dst is still in cache) unless the latency is long next to one
+    // piece's work and wire time; then D pieces are kept in flight so that the latency is paid
+    // about once per call, not once per piece. D comes from this rank's quantize time of piece 1
+    // (a piece's local work ≈ 3 quantizations: its quantization plus the decode-sum) — ranks may
+    // pick different D: the lag only orders this rank's own work.
+    const link = e.link;
+    const times = e.pieceTimes;
+    let D = 1;
+    const consume = (j: number): void => {
+      const start = j * L, m = Math.min(L, len - start);
+      const slow0 = e.sync.slowWaits;
+      if (j > 0) for (let q = 0; q < p; q++) if (q !== r) e.sync.waitFor(q, arrive + j);
+      // piece 0 came with the arrival: count it from now (when the peer's arrival was seen)
+      e.received((p - 1) * e.k.tw_bytes_for(desc, m), j > 0 && e.sync.slowWaits === slow0 ? times[j]! : undefined);
+      decode(j);
     };
-    const drain = (published: number, blocking: boolean): void => {
-      while (next < published) {
-        // charge what has been published everywhere (blocking: just the piece to decode next)
-        while (charged < published && (!blocking || charged <= next) && charge(charged, blocking)) charged++;
-        if (charged <= next) return; // the next piece is not published by every peer yet
-        // not arrived yet: wait when it is due within the time one piece's quantization takes
-        // (the piece is then decoded while its dst is still in cache), else go quantize
-        if (!blocking && arrivals[next]! - performance.now() > pieceMs) return;
-        e.waitArrival(arrivals[next]!);
-        decode(next++);
-      }
-    };
-    let pieceMs = 0;
+    let next = 0;
     for (let j = 1; j < J; j++) {
       const tq = performance.now();
       quantizePiece(e, seg, j, L, fullBytes);
-      pieceMs = performance.now() - tq;
+      if (j === 1) {
+        const workMs = 3 * (performance.now() - tq);
+        const wireMs = (1000 * (p - 1) * fullBytes) / link.bandwidthBytesPerSec;
+        D = Math.min(J, 1 + Math.floor((1000 * link.latencySec) / Math.max(workMs + wireMs, 1e-3)));
+      }
       e.sync.publish();
-      drain(j + 1, false);
+      while (next <= j - D) consume(next++);
     }
-    drain(J, true);
+    while (next < J) consume(next++);
   },
 };
