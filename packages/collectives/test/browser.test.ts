@@ -231,6 +231,27 @@ describe.skipIf(skip)(`collectives between Web Workers in Chromium${skip ? ` (sk
     for (const rows of out) expect(Array.from(f32(rows[0]!.result))).toEqual([1, 2 * STRIDE + 1, 4 * STRIDE + 1]);
   });
 
+  it("without a bundler: page and workers import dist/browser/tensorwire-collectives.js by URL (p = 2, 3)", async () => {
+    for (const p of [2, 3]) {
+      const n = 1001;
+      const out = await runInPage<{ results: { rank: number; wrong: number; compressedSum: number; codec: string }[]; hasCollectiveError: boolean; presets: string[] }>(
+        tp, "/packages/collectives/test/browser/bundle-page.mjs", "run",
+        { worldSize: p, workerUrl: "/packages/collectives/test/browser/bundle-rank.mjs", n },
+      );
+      expect(out.hasCollectiveError).toBe(true);
+      expect(out.presets).toContain("10Gbit/s");
+      expect(out.results.map((r) => r.rank)).toEqual([...Array(p).keys()]);
+      for (const r of out.results) {
+        expect(r.wrong, `rank ${r.rank}: two-shot sums`).toBe(0);
+        expect(r.codec).toBe("mxfp4/b32/e8m0");
+        expect(r.compressedSum, `rank ${r.rank}: compressed results identical`).toBe(out.results[0]!.compressedSum);
+      }
+      // mxfp4 keeps the sum of 1001 values near the exact total Σ_i (3pi + p(p−1)/2)
+      const exact = 3 * p * (n * (n - 1)) / 2 + n * p * (p - 1) / 2;
+      expect(Math.abs(out.results[0]!.compressedSum - exact) / exact).toBeLessThan(0.05);
+    }
+  });
+
   it("on a page without COOP/COEP, spawnWebGroup refuses and names the headers", async () => {
     const plain = await openTestPage(browser!, server!, { isolated: false });
     try {
