@@ -49,52 +49,31 @@ export const compressedAllgather: AllReduceAlgorithm = {
     const L = pieceLength(len);
     const J = Math.ceil(len / L);
     const fullBytes = J > 0 ? e.k.tw_bytes_for(desc, Math.min(L, len)) : 0;
-    const decode = (j: number): void => {
-      const start = j * L, m = Math.min(L, len - start), off = j * fullBytes;
-      e.sent((p - 1) * e.k.tw_bytes_for(desc, m));
-      e.dequantizeSum(desc, (q) => e.P(q) + off, m, dst + 4 * start);
-    };
-    if (!e.link) {
-      // shared memory: consume piece j−1 right after publishing piece j (it is still in cache)
-      for (let j = 1; j < J; j++) {
-        quantizePiece(e, seg, j, L, fullBytes);
-        e.sync.publish();
-        if (j > 1) for (let q = 0; q < p; q++) if (q !== r) e.sync.waitFor(q, arrive + j - 1);
-        e.received((p - 1) * e.k.tw_bytes_for(desc, L));
-        decode(j - 1);
-      }
-      if (J > 0) {
-        if (J > 1) for (let q = 0; q < p; q++) if (q !== r) e.sync.waitFor(q, arrive + J - 1);
-        e.received((p - 1) * e.k.tw_bytes_for(desc, len - (J - 1) * L));
-        decode(J - 1);
-      }
-      return;
-    }
-    // Link model: consume piece j − D after publishing piece j. D = 1 (as on shared memory: the
-    // piece is decoded while its dst is still in cache) unless the latency is long next to one
-    // piece's work and wire time; then D pieces are kept in flight so that the latency is paid
-    // about once per call, not once per piece. D comes from this rank's quantize time of piece 1
-    // (a piece's local work ≈ 3 quantizations: its quantization plus the decode-sum) — ranks may
-    // pick different D: the lag only orders this rank's own work.
-    const link = e.link;
     const times = e.pieceTimes;
-    let D = 1;
+    // consume piece j: wait for every peer's piece j, charge the link, decode-sum into dst
     const consume = (j: number): void => {
-      const start = j * L, m = Math.min(L, len - start);
+      const start = j * L, m = Math.min(L, len - start), bytes = e.k.tw_bytes_for(desc, m);
       const slow0 = e.sync.slowWaits;
       if (j > 0) for (let q = 0; q < p; q++) if (q !== r) e.sync.waitFor(q, arrive + j);
       // piece 0 came with the arrival: count it from now (when the peer's arrival was seen)
-      e.received((p - 1) * e.k.tw_bytes_for(desc, m), j > 0 && e.sync.slowWaits === slow0 ? times[j]! : undefined);
-      decode(j);
+      e.received((p - 1) * bytes, j > 0 && e.sync.slowWaits === slow0 ? times[j]! : undefined);
+      e.sent((p - 1) * bytes);
+      e.dequantizeSum(desc, (q) => e.P(q) + j * fullBytes, m, dst + 4 * start);
     };
-    let next = 0;
+    // Consume piece j − D after publishing piece j. D = 1 on shared memory and on most links (the
+    // piece is decoded while its dst is still in cache). With a link whose latency is long next to
+    // one piece's work and wire time, D pieces are kept in flight so that the latency is paid about
+    // once per call, not once per piece. D comes from this rank's quantize time of piece 1 (a
+    // piece's local work ≈ 3 quantizations: its quantization plus the decode-sum); ranks may pick
+    // different D: the lag only orders this rank's own work.
+    let D = 1, next = 0;
     for (let j = 1; j < J; j++) {
       const tq = performance.now();
       quantizePiece(e, seg, j, L, fullBytes);
-      if (j === 1) {
+      if (j === 1 && e.link) {
         const workMs = 3 * (performance.now() - tq);
-        const wireMs = (1000 * (p - 1) * fullBytes) / link.bandwidthBytesPerSec;
-        D = Math.min(J, 1 + Math.floor((1000 * link.latencySec) / Math.max(workMs + wireMs, 1e-3)));
+        const wireMs = (1000 * (p - 1) * fullBytes) / e.link.bandwidthBytesPerSec;
+        D = Math.min(J, 1 + Math.floor((1000 * e.link.latencySec) / Math.max(workMs + wireMs, 1e-3)));
       }
       e.sync.publish();
       while (next <= j - D) consume(next++);
