@@ -163,7 +163,7 @@ export class SharedCommunicator implements Communicator {
         plan?.scheme ? SCHEME_IDS[plan.scheme] : 0, 0, n, i, len, invalid);
       seg.arrive = step;
       plan!.alg.run(e, seg);
-      if (!zcOut && !seg.delivered) this.copyOut(out, off, seg.dst, len);
+      if (!zcOut && !seg.delivered) this.e.copyToArray(out, off, seg.dst, len);
     }
     return this.finish("allReduce", plan!.alg.name, plan!.codec ? codecName(plan!.codec) : null, plan!.scheme, n, t0, out);
   }
@@ -190,7 +190,7 @@ export class SharedCommunicator implements Communicator {
       e.sent(4 * (n - (b - a)));
       e.sumRanks(e.S(r) + 4 * a, (q) => e.I(q) + 4 * a, b - a);
       this.sync.barrier(); // peers are done reading X(r)
-      this.copyOut(out, 0, e.S(r) + 4 * a, b - a);
+      this.e.copyToArray(out, 0, e.S(r) + 4 * a, b - a);
       return this.finish("reduceScatter", "fixed", null, null, n, t0, out);
     }
     // Larger than the capacity: rounds of S = ⌊C/p⌋ elements of every rank's chunk. In round k each
@@ -219,7 +219,7 @@ export class SharedCommunicator implements Communicator {
       e.sent(sent);
       e.sumRanks(e.S(r), (q) => e.I(q) + 4 * r * S, m);
       this.sync.barrier(); // peers are done reading this rank's staging buffer
-      this.copyOut(out, k * S, e.S(r), m);
+      this.e.copyToArray(out, k * S, e.S(r), m);
     }
     return this.finish("reduceScatter", "fixed", null, null, n, t0, out);
   }
@@ -244,7 +244,7 @@ export class SharedCommunicator implements Communicator {
       this.arrive(OP_IDS.allGather, invalid ? INVALID : FIXED, NO_CODEC, 0, 0, n, i, len, invalid);
       e.received((p - 1) * 4 * len);
       e.sent((p - 1) * 4 * len);
-      for (let q = 0; q < p; q++) this.copyOut(out, q * n + off, e.I(q), len);
+      for (let q = 0; q < p; q++) this.e.copyToArray(out, q * n + off, e.I(q), len);
       this.sync.barrier(); // peers are done reading X(r)
     }
     return this.finish("allGather", "fixed", null, null, n, t0, out);
@@ -272,12 +272,12 @@ export class SharedCommunicator implements Communicator {
       if (r !== root) {
         e.received(4 * len);
         if (zcOut) e.copy(e.X(r), e.I(root), len);
-        else this.copyOut(out, off, e.I(root), len);
+        else this.e.copyToArray(out, off, e.I(root), len);
       } else {
         e.sent((p - 1) * 4 * len);
         if (out !== data) {
           if (zcOut) e.copy(e.X(r), e.I(root), len);
-          else this.copyOut(out, off, e.I(root), len);
+          else this.e.copyToArray(out, off, e.I(root), len);
         }
       }
       this.sync.barrier(); // every rank has copied the root's segment
@@ -380,13 +380,6 @@ export class SharedCommunicator implements Communicator {
     } else {
       this.f32.set(off === 0 && len === src.length ? src : src.subarray(off, off + len), dst >>> 2);
     }
-    if (this.opts.timing) this.e.c.copyMs += performance.now() - t;
-  }
-
-  private copyOut(out: Float32Array, outOff: number, src: number, len: number): void {
-    if (len === 0) return;
-    const t = this.e.clock();
-    out.set(this.f32.subarray(src >>> 2, (src >>> 2) + len), outOff);
     if (this.opts.timing) this.e.c.copyMs += performance.now() - t;
   }
 

@@ -206,11 +206,14 @@ export class Engine {
     if (r < 0) throw kernelError(r, accumulate ? "tw_dequantize_accumulate" : "tw_dequantize");
   }
 
-  /** dst = Σ_q decode(src_q) in rank order, in one cache-resident sweep (bit for bit a decode + p−1 accumulates). */
-  dequantizeSum(desc: number, src: (q: number) => number, n: number, dst: number): void {
+  /**
+   * dst = Σ_q decode(P(q) + off) in rank order, in one cache-resident sweep (bit for bit a decode
+   * + p−1 accumulates): the local sum of the compressed allgather.
+   */
+  dequantizeSum(desc: number, off: number, n: number, dst: number): void {
     if (n === 0) return;
     const arr = this.srcs();
-    for (let q = 0; q < this.p; q++) this.u32[(arr >>> 2) + q] = src(q);
+    for (let q = 0; q < this.p; q++) this.u32[(arr >>> 2) + q] = this.P(q) + off;
     const t = this.clock();
     const r = this.k.tw_dequantize_sum(desc, arr, this.p, n, dst);
     if (this.timing) this.c.codecMs += performance.now() - t;

@@ -14,6 +14,6 @@ export { resolveOptions, toCodecSpec, DEFAULTS } from "./options.js";
 export { describeAbort, readAbort } from "./sync.js";
 export type { AbortInfo } from "./sync.js";
 export type {
-  Algorithm, AlgorithmName, AllReduceOptions, CallStats, CodecArg, CollectiveOptions, CommStats, Communicator,
+  Algorithm, AlgorithmName, AllReduceOptions, CallStats, CodecArg, CollectiveOptions, CommStats, Communicator, TrafficStats,
   CompressionScheme, CompressWhen, GroupOptions, LinkModel, OpName, RankInit, ResolvedOptions, WaitMode,
 } from "./types.js";

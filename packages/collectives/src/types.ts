@@ -117,15 +117,8 @@ export interface CollectiveOptions {
 
 export type OpName = "allReduce" | "reduceScatter" | "allGather" | "broadcast" | "barrier";
 
-/** What one call did. Times are in milliseconds (0 when `timing` is off). */
-export interface CallStats {
-  op: OpName;
-  /** the all-reduce algorithm (or the op's own fixed schedule) */
-  algorithm: string;
-  /** codec name, or null when uncompressed */
-  codec: string | null;
-  scheme: CompressionScheme | null;
-  elements: number;
+/** Bytes and times of one call or of many. Times are in milliseconds (0 when `timing` is off). */
+export interface TrafficStats {
   /** bytes this rank's peers read from its buffers */
   bytesSent: number;
   /** bytes this rank read from its peers' buffers */
@@ -141,16 +134,20 @@ export interface CallStats {
   totalMs: number;
 }
 
+/** What one call did. */
+export interface CallStats extends TrafficStats {
+  op: OpName;
+  /** the all-reduce algorithm (or the op's own fixed schedule) */
+  algorithm: string;
+  /** codec name, or null when uncompressed */
+  codec: string | null;
+  scheme: CompressionScheme | null;
+  elements: number;
+}
+
 /** Cumulative statistics since creation or the last resetStats(). */
-export interface CommStats {
+export interface CommStats extends TrafficStats {
   calls: number;
-  bytesSent: number;
-  bytesReceived: number;
-  syncMs: number;
-  codecMs: number;
-  copyMs: number;
-  linkMs: number;
-  totalMs: number;
   /** the most recent call, or null */
   last: CallStats | null;
 }

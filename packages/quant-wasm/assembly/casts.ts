@@ -101,21 +101,23 @@ function encodeBf16(src: usize, n: u32, dst: usize): void {
   return v128.bitselect(v128.or(c7FC0, v128.and(hi, c8000)), r, nan);
 }
 
-function decodeFp16Acc(src: usize, n: u32, dst: usize): void { decodeFp16(src, n, dst, true); }
-function decodeFp16Set(src: usize, n: u32, dst: usize): void { decodeFp16(src, n, dst, false); }
-function decodeBf16Acc(src: usize, n: u32, dst: usize): void { decodeBf16(src, n, dst, true); }
-function decodeBf16Set(src: usize, n: u32, dst: usize): void { decodeBf16(src, n, dst, false); }
+function decodeFp16Acc(src: usize, n: u32, dst: usize): void { decodeHalf(src, n, dst, true, false); }
+function decodeFp16Set(src: usize, n: u32, dst: usize): void { decodeHalf(src, n, dst, false, false); }
+function decodeBf16Acc(src: usize, n: u32, dst: usize): void { decodeHalf(src, n, dst, true, true); }
+function decodeBf16Set(src: usize, n: u32, dst: usize): void { decodeHalf(src, n, dst, false, true); }
 
+/** 16-bit codes (fp16, or bf16 = the top half of an f32) -> f32, stored or added (ACC). */
 // @ts-ignore: decorator
-@inline function decodeFp16(src: usize, n: u32, dst: usize, ACC: bool): void {
+@inline function decodeHalf(src: usize, n: u32, dst: usize, ACC: bool, BF16: bool): void {
   const cEm = v128.load(K_F16EM), c2p112 = v128.load(K_2P112), cInf = v128.load(K_F16INF);
   const cExp = v128.load(K_EXP), c8000 = v128.load(K_8000);
   const nv = <usize>(n & ~7);
   let i: usize = 0;
   for (; i < nv; i += 8) {
     const s = src + (i << 1), d = dst + (i << 2);
-    let a = f16DecodeV(v128.load16x4_u(s), cEm, c2p112, cInf, cExp, c8000);
-    let b = f16DecodeV(v128.load16x4_u(s, 8), cEm, c2p112, cInf, cExp, c8000);
+    const ha = v128.load16x4_u(s), hb = v128.load16x4_u(s, 8);
+    let a = BF16 ? i32x4.shl(ha, 16) : f16DecodeV(ha, cEm, c2p112, cInf, cExp, c8000);
+    let b = BF16 ? i32x4.shl(hb, 16) : f16DecodeV(hb, cEm, c2p112, cInf, cExp, c8000);
     if (ACC) {
       a = f32x4.add(v128.load(d), a);
       b = f32x4.add(v128.load(d, 16), b);
@@ -124,30 +126,8 @@ function decodeBf16Set(src: usize, n: u32, dst: usize): void { decodeBf16(src, n
     v128.store(d, b, 16);
   }
   for (; i < <usize>n; i++) {
-    const v = f16ToF32(<u32>load<u16>(src + (i << 1)));
-    const p = dst + (i << 2);
-    if (ACC) store<f32>(p, load<f32>(p) + v);
-    else store<f32>(p, v);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function decodeBf16(src: usize, n: u32, dst: usize, ACC: bool): void {
-  const nv = <usize>(n & ~7);
-  let i: usize = 0;
-  for (; i < nv; i += 8) {
-    const s = src + (i << 1), d = dst + (i << 2);
-    let a = i32x4.shl(v128.load16x4_u(s), 16);
-    let b = i32x4.shl(v128.load16x4_u(s, 8), 16);
-    if (ACC) {
-      a = f32x4.add(v128.load(d), a);
-      b = f32x4.add(v128.load(d, 16), b);
-    }
-    v128.store(d, a);
-    v128.store(d, b, 16);
-  }
-  for (; i < <usize>n; i++) {
-    const v = reinterpret<f32>(<u32>load<u16>(src + (i << 1)) << 16);
+    const h = <u32>load<u16>(src + (i << 1));
+    const v = BF16 ? reinterpret<f32>(h << 16) : f16ToF32(h);
     const p = dst + (i << 2);
     if (ACC) store<f32>(p, load<f32>(p) + v);
     else store<f32>(p, v);

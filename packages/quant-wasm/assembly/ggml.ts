@@ -11,7 +11,7 @@ import { f32ToF16 } from "./half";
 import {
   K_ABS, K_SIGN, K_MAGIC, K_HALF_DOWN, K_ONE, K_EXP, K_MINBIAS, K_BIASADD,
   K_7C00, K_FFF, K_8000, K_F16EM, K_2P112, K_F16INF, K_NIB, K_B8,
-  hmaxS4, hpmax4, hpmin4, hadd4, lane, f16DecodeV,
+  hmaxS4, hpmax4, hpmin4, hadd4, lane, f16DecodeV, put4, put8,
 } from "./simd-util";
 
 const Q8_BYTES: usize = 34;
@@ -349,20 +349,6 @@ function q8DequantSet(src: usize, n: u32, dst: usize): void { q8Dequant(src, n, 
 function q4DequantAcc(src: usize, n: u32, dst: usize): void { q4Dequant(src, n, dst, true); }
 function q4DequantSet(src: usize, n: u32, dst: usize): void { q4Dequant(src, n, dst, false); }
 
-/** Scale the i32 lanes c by d and store (or add) 4 floats at p. */
-// @ts-ignore: decorator
-@inline function put4(p: usize, c: v128, d: v128, acc: bool): void {
-  let v = f32x4.mul(f32x4.convert_i32x4_s(c), d);
-  if (acc) v = f32x4.add(v128.load(p), v);
-  v128.store(p, v);
-}
-
-/** Eight int8 codes at q (as i16 lanes) -> 8 floats at p. */
-// @ts-ignore: decorator
-@inline function put8(p: usize, c16: v128, d: v128, acc: bool): void {
-  put4(p, i32x4.extend_low_i16x8_s(c16), d, acc);
-  put4(p + 16, i32x4.extend_high_i16x8_s(c16), d, acc);
-}
 
 // @ts-ignore: decorator
 @inline function putScalar(p: usize, v: f32, acc: bool): void {

@@ -71,8 +71,16 @@ export function tw_dequantize_accumulate(desc: u32, src: usize, n: u32, dst: usi
   return 0;
 }
 
-/** Elements per chunk of the fused reduce: a multiple of every block size, small enough for L1/L2. */
+/** Elements per chunk of the fused kernels: a multiple of every block size, small enough for L1/L2. */
 const CHUNK: u32 = 4096;
+
+/**
+ * dst = Σ_j decode(srcs[j] + byteOff) over m elements, j = 0 … k−1 in index order (a decode, then
+ * k−1 decode-accumulates). srcs points at k u32 pointers to packed tensors.
+ */
+function sumPacked(desc: u32, srcs: usize, k: u32, byteOff: usize, m: u32, dst: usize): void {
+  for (let j: u32 = 0; j < k; j++) dequantizeInto(desc, <usize>load<u32>(srcs + (<usize>j << 2)) + byteOff, m, dst, j > 0);
+}
 
 /**
  * Sum k packed inputs in f32 (index order) and quantize the sum. srcs points at k u32 pointers;
@@ -87,8 +95,7 @@ export function tw_reduce_quantize(
   if (k == 0 || (scratch & 3) != 0 || (srcs & 3) != 0) return ERR_ARGUMENT;
   const fmt = descFormat(desc);
   if (fmt == FMT_NVFP4) {
-    dequantizeInto(desc, <usize>load<u32>(srcs), n, scratch, false);
-    for (let j: u32 = 1; j < k; j++) dequantizeInto(desc, <usize>load<u32>(srcs + (<usize>j << 2)), n, scratch, true);
+    sumPacked(desc, srcs, k, 0, n, scratch);
     return nvfp4Quantize(desc, scratch, n, dst, seed);
   }
   // bytes per chunk of CHUNK elements (CHUNK is a multiple of the block, so this is exact)
@@ -98,8 +105,7 @@ export function tw_reduce_quantize(
     const m = min(CHUNK, n - off);
     const chunk = <usize>(off / CHUNK) * chunkBytes;
     const acc = scratch + (<usize>off << 2);
-    dequantizeInto(desc, <usize>load<u32>(srcs) + chunk, m, acc, false);
-    for (let j: u32 = 1; j < k; j++) dequantizeInto(desc, <usize>load<u32>(srcs + (<usize>j << 2)) + chunk, m, acc, true);
+    sumPacked(desc, srcs, k, chunk, m, acc);
     const r = quantizeFrom(desc, acc, m, dst + chunk, seed, off);
     if (r < 0) return r;
     clipped += r;
@@ -149,15 +155,12 @@ export function tw_dequantize_sum(desc: u32, srcs: usize, k: u32, n: u32, dst: u
   if (v < 0) return v;
   if (k == 0 || (dst & 3) != 0 || (srcs & 3) != 0) return ERR_ARGUMENT;
   if (descFormat(desc) == FMT_NVFP4) {
-    for (let j: u32 = 0; j < k; j++) dequantizeInto(desc, <usize>load<u32>(srcs + (<usize>j << 2)), n, dst, j > 0);
+    sumPacked(desc, srcs, k, 0, n, dst);
     return 0;
   }
   const chunkBytes = <usize>bytesFor(desc, CHUNK);
   for (let off: u32 = 0; off < n; off += CHUNK) {
-    const m = min(CHUNK, n - off);
-    const chunk = <usize>(off / CHUNK) * chunkBytes;
-    const acc = dst + (<usize>off << 2);
-    for (let j: u32 = 0; j < k; j++) dequantizeInto(desc, <usize>load<u32>(srcs + (<usize>j << 2)) + chunk, m, acc, j > 0);
+    sumPacked(desc, srcs, k, <usize>(off / CHUNK) * chunkBytes, min(CHUNK, n - off), dst + (<usize>off << 2));
   }
   return 0;
 }

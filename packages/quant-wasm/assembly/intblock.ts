@@ -13,7 +13,7 @@ import { f32ToF16, f16ToF32, f32ToBF16, bf16ToF32 } from "./half";
 import {
   K_ABS, K_MAGIC, K_ONE, K_TO_INF, K_TO_ZERO, K_EXP, K_MINBIAS, K_BIASADD,
   K_7C00, K_FFF, K_7E00, K_8000, K_F16EM, K_2P112, K_F16INF, K_7FFF, K_I1, K_IOTA, K_2M24, K_NIB, K_B8,
-  hmaxS4, lane, f16EncodeV, f16DecodeV,
+  hmaxS4, lane, f16EncodeV, f16DecodeV, put4, put8,
 } from "./simd-util";
 import { srUniform } from "./rounding";
 
@@ -450,20 +450,6 @@ function dq4s32(s: usize, n: u32, d: usize, sc: i32): void { dequantImpl(s, n, d
 function dq4s64(s: usize, n: u32, d: usize, sc: i32): void { dequantImpl(s, n, d, sc, 64, true, false); }
 function dq4s128(s: usize, n: u32, d: usize, sc: i32): void { dequantImpl(s, n, d, sc, 128, true, false); }
 
-/** Scale the i32 lanes c by sv and store (or add) 4 floats at p. */
-// @ts-ignore: decorator
-@inline function put4(p: usize, c: v128, sv: v128, acc: bool): void {
-  let v = f32x4.mul(f32x4.convert_i32x4_s(c), sv);
-  if (acc) v = f32x4.add(v128.load(p), v);
-  v128.store(p, v);
-}
-
-/** Eight codes as i16 lanes -> 8 floats at p. */
-// @ts-ignore: decorator
-@inline function put8(p: usize, c16: v128, sv: v128, acc: bool): void {
-  put4(p, i32x4.extend_low_i16x8_s(c16), sv, acc);
-  put4(p + 16, i32x4.extend_high_i16x8_s(c16), sv, acc);
-}
 
 /** The block's scale value splatted over 4 lanes (fp16 / bf16 / f32 field at p). */
 // @ts-ignore: decorator

@@ -130,3 +130,21 @@ export const K_B8: usize = memory.data<u8>([8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 
   const inf = v128.and(i32x4.gt_s(em, cInf), cExp);
   return v128.or(v128.or(v, inf), i32x4.shl(v128.and(h, c8000), 16));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Integer-code decoding (int8/int4, q8_0/q4_0): value = f32(c · scale), stored or added (never fused).
+
+/** Scale the i32 lanes c by the scale lanes s and store (acc: add to) 4 floats at p. */
+// @ts-ignore: decorator
+@inline export function put4(p: usize, c: v128, s: v128, acc: bool): void {
+  let v = f32x4.mul(f32x4.convert_i32x4_s(c), s);
+  if (acc) v = f32x4.add(v128.load(p), v);
+  v128.store(p, v);
+}
+
+/** Eight codes as i16 lanes -> 8 floats at p. */
+// @ts-ignore: decorator
+@inline export function put8(p: usize, c16: v128, s: v128, acc: bool): void {
+  put4(p, i32x4.extend_low_i16x8_s(c16), s, acc);
+  put4(p + 16, i32x4.extend_high_i16x8_s(c16), s, acc);
+}

@@ -233,13 +233,7 @@ class WasmCodec implements Codec {
       if (accumulate && !dstIn) f32View(this.mem, dst, n).set(out!.subarray(0, n));
       if (accumulate) this.decodeAccumulatePtr(src, n, dst);
       else this.decodePtr(src, n, dst);
-      if (dstIn) return out!.subarray(0, n);
-      const values = f32View(this.mem, dst, n);
-      if (out) {
-        out.set(values);
-        return out.subarray(0, n);
-      }
-      return values.slice();
+      return this.valuesResult(dstIn, out, dst, n);
     } finally {
       arena.reset(mark);
     }
@@ -258,89 +252,79 @@ class WasmCodec implements Codec {
       const srcIn = isInMemory(this.mem, x);
       const outIn = out !== undefined && isInMemory(this.mem, out);
       const dstIn = bytesOut !== undefined && isInMemory(this.mem, bytesOut);
-      // out may be x itself (the kernel decodes each chunk after quantizing it), nothing else may overlap
-      if (srcIn && outIn && !(out!.byteOffset === x.byteOffset)) checkDisjoint(x.byteOffset, 4 * n, out!.byteOffset, 4 * n);
+      // out may be x itself (the kernel decodes each chunk after quantizing it), nothing else may
+      // overlap (out against the bytes: roundTripPtr checks it)
+      if (srcIn && outIn && out!.byteOffset !== x.byteOffset) checkDisjoint(x.byteOffset, 4 * n, out!.byteOffset, 4 * n);
       if (srcIn && dstIn) checkDisjoint(x.byteOffset, 4 * n, bytesOut!.byteOffset, nb);
-      if (outIn && dstIn) checkDisjoint(out!.byteOffset, 4 * n, bytesOut!.byteOffset, nb);
       const src = srcIn ? x.byteOffset : arena.alloc(4 * n, 16);
       const dst = dstIn ? bytesOut!.byteOffset : arena.alloc(nb, 16);
       // where the decoded values go: out itself, else in place over the staged input, else scratch
       const o = outIn ? out!.byteOffset : !srcIn ? src : arena.alloc(4 * n, 16);
       if (!srcIn) f32View(this.mem, src, n).set(x);
       const clipped = this.roundTripPtr(src, n, dst, o, options.seed ?? 0);
-      const packed = this.packedResult(dstIn, bytesOut, dst, nb, clipped);
-      if (outIn) return { ...packed, values: out!.subarray(0, n) };
-      const values = f32View(this.mem, o, n);
-      if (out) {
-        out.set(values);
-        return { ...packed, values: out.subarray(0, n) };
-      }
-      return { ...packed, values: values.slice() };
+      return { ...this.packedResult(dstIn, bytesOut, dst, nb, clipped), values: this.valuesResult(outIn, out, o, n) };
     } finally {
       arena.reset(mark);
     }
   }
 
   decodeSum(inputs: readonly Uint8Array[], n: number, out?: Float32Array): Float32Array {
-    this.checkCount(n);
-    const k = inputs.length;
-    if (k < 1) throw new RangeError("decodeSum: at least one input is needed");
-    const nb = this.bytesFor(n);
-    inputs.forEach((b, j) => {
-      if (b.length < nb) throw new RangeError(`decodeSum: input ${j} has ${b.length} bytes, ${nb} needed`);
-    });
+    const nb = this.checkPackedInputs("decodeSum", inputs, n);
     if (out && out.length < n) throw new RangeError(`decodeSum: out holds ${out.length} values, ${n} needed`);
     const arena = this.arena;
     const mark = arena.mark();
     try {
-      const inMem = inputs.map((b) => isInMemory(this.mem, b));
       const dstIn = out !== undefined && isInMemory(this.mem, out);
-      if (dstIn) inputs.forEach((b, j) => inMem[j] && checkDisjoint(b.byteOffset, nb, out!.byteOffset, 4 * n));
-      const srcs = arena.alloc(4 * k, 16);
-      const ptrs = inputs.map((b, j) => (inMem[j] ? b.byteOffset : arena.alloc(nb, 16)));
       const dst = dstIn ? out!.byteOffset : arena.alloc(4 * n, 16);
-      new Uint32Array(currentBuffer(this.mem), srcs, k).set(ptrs);
-      inputs.forEach((b, j) => inMem[j] || u8View(this.mem, ptrs[j]!, nb).set(b.subarray(0, nb)));
-      this.decodeSumPtr(srcs, k, n, dst);
-      if (dstIn) return out!.subarray(0, n);
-      const values = f32View(this.mem, dst, n);
-      if (out) {
-        out.set(values);
-        return out.subarray(0, n);
-      }
-      return values.slice();
+      const srcs = this.stagePacked(arena, inputs, nb, dstIn ? [dst, 4 * n] : null);
+      this.decodeSumPtr(srcs, inputs.length, n, dst);
+      return this.valuesResult(dstIn, out, dst, n);
     } finally {
       arena.reset(mark);
     }
   }
 
   reduceEncode(inputs: readonly Uint8Array[], n: number, out?: Uint8Array, options: EncodeOptions = {}): EncodeResult {
-    this.checkCount(n);
-    const k = inputs.length;
-    if (k < 1) throw new RangeError("reduceEncode: at least one input is needed");
-    const nb = this.bytesFor(n);
-    inputs.forEach((b, j) => {
-      if (b.length < nb) throw new RangeError(`reduceEncode: input ${j} has ${b.length} bytes, ${nb} needed`);
-    });
+    const nb = this.checkPackedInputs("reduceEncode", inputs, n);
     if (out && out.length < nb) throw new RangeError(`reduceEncode: out has ${out.length} bytes, ${nb} needed`);
     const arena = this.arena;
     const mark = arena.mark();
     try {
-      const inMem = inputs.map((b) => isInMemory(this.mem, b));
       const dstIn = out !== undefined && isInMemory(this.mem, out);
-      if (dstIn) inputs.forEach((b, j) => inMem[j] && checkDisjoint(b.byteOffset, nb, out!.byteOffset, nb));
-      const srcs = arena.alloc(4 * k, 16);
-      const ptrs = inputs.map((b, j) => (inMem[j] ? b.byteOffset : arena.alloc(nb, 16)));
       const scratch = arena.alloc(4 * n, 16);
       const dst = dstIn ? out!.byteOffset : arena.alloc(nb, 16);
-      // all allocations done: the memory will not grow again before the call, views stay valid
-      new Uint32Array(currentBuffer(this.mem), srcs, k).set(ptrs);
-      inputs.forEach((b, j) => inMem[j] || u8View(this.mem, ptrs[j]!, nb).set(b.subarray(0, nb)));
-      const clipped = this.reduceEncodePtr(srcs, k, n, dst, scratch, options.seed ?? 0);
+      const srcs = this.stagePacked(arena, inputs, nb, dstIn ? [dst, nb] : null);
+      const clipped = this.reduceEncodePtr(srcs, inputs.length, n, dst, scratch, options.seed ?? 0);
       return this.packedResult(dstIn, out, dst, nb, clipped);
     } finally {
       arena.reset(mark);
     }
+  }
+
+  /** Count and lengths of the packed inputs of decodeSum / reduceEncode; returns bytesFor(n). */
+  private checkPackedInputs(op: string, inputs: readonly Uint8Array[], n: number): number {
+    this.checkCount(n);
+    if (inputs.length < 1) throw new RangeError(`${op}: at least one input is needed`);
+    const nb = this.bytesFor(n);
+    inputs.forEach((b, j) => {
+      if (b.length < nb) throw new RangeError(`${op}: input ${j} has ${b.length} bytes, ${nb} needed`);
+    });
+    return nb;
+  }
+
+  /**
+   * The packed inputs as a u32 pointer table in the memory: inputs already there are used in place
+   * (and must not overlap `output`), the others are staged. Call it after the caller's own
+   * allocations: it allocates last, so no later allocation invalidates the views it writes through.
+   */
+  private stagePacked(arena: WasmArena, inputs: readonly Uint8Array[], nb: number, output: [number, number] | null): number {
+    const inMem = inputs.map((b) => isInMemory(this.mem, b));
+    if (output) inputs.forEach((b, j) => inMem[j] && checkDisjoint(b.byteOffset, nb, output[0], output[1]));
+    const srcs = arena.alloc(4 * inputs.length, 16);
+    const ptrs = inputs.map((b, j) => (inMem[j] ? b.byteOffset : arena.alloc(nb, 16)));
+    new Uint32Array(currentBuffer(this.mem), srcs, inputs.length).set(ptrs);
+    inputs.forEach((b, j) => inMem[j] || u8View(this.mem, ptrs[j]!, nb).set(b.subarray(0, nb)));
+    return srcs;
   }
 
   // ---------------------------------------------------------------- checks
@@ -358,6 +342,17 @@ class WasmCodec implements Codec {
     // a memory only grows: the cached size is a lower bound, re-read it (memory.buffer costs ~0.1 µs) only here
     this.knownSize = this.mem.buffer.byteLength;
     if (ptr + bytes > this.knownSize) throw new RangeError(`${what}: [${ptr}, ${ptr + bytes}) exceeds the memory (${this.knownSize} bytes)`);
+  }
+
+  /** Decoded values at ptr: `out` itself when the kernel wrote into it, else copied into `out` or a new array. */
+  private valuesResult(dstIn: boolean, out: Float32Array | undefined, ptr: number, n: number): Float32Array {
+    if (dstIn) return out!.subarray(0, n);
+    const values = f32View(this.mem, ptr, n);
+    if (out) {
+      out.set(values);
+      return out.subarray(0, n);
+    }
+    return values.slice();
   }
 
   /** The packed result of an encode: `out` itself when the kernel wrote into it, else a copy out of wasm memory. */

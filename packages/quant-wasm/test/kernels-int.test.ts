@@ -4,6 +4,7 @@
 // Math.fround for every f32 operation. Never the kernels' own output.
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadQuantKernels, type QuantKernels } from "../src/kernels.js";
+import { uniform } from "./helpers/data.js";
 
 let k: QuantKernels;
 let base = 0;
@@ -104,13 +105,6 @@ function bf16Encode(v: number): number {
 }
 
 // ---------------------------------------------------------------- block model (FORMATS.md §4)
-function uniform(i: number, seed: number): number {
-  let h = (Math.imul(i, 0x9e3779b9) + seed) >>> 0;
-  h ^= h >>> 16; h = Math.imul(h, 0x7feb352d) >>> 0;
-  h ^= h >>> 15; h = Math.imul(h, 0x846ca68b) >>> 0;
-  h ^= h >>> 16;
-  return (h >>> 8) / 2 ** 24;
-}
 const clampCode = (c: number, lo: number, hi: number) => (Number.isNaN(c) ? 0 : Math.max(lo, Math.min(hi, c)));
 const roundAway = (v: number) => Math.sign(v) * Math.floor(Math.abs(v) + 0.5);
 

@@ -3,6 +3,7 @@
 // value (nearest, ties to the even code, saturating), scales by the closed-form rules.
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadQuantKernels, type QuantKernels } from "../src/kernels.js";
+import { uniform } from "./helpers/data.js";
 
 let k: QuantKernels;
 let base = 0;
@@ -51,13 +52,6 @@ function encRef(el: Elem, v: number): number {
     }
   }
   return best | (isNeg(v) ? 1 << (el.nb - 1) : 0);
-}
-function uniform(i: number, seed: number): number {
-  let h = (Math.imul(i, 0x9e3779b9) + seed) >>> 0;
-  h ^= h >>> 16; h = Math.imul(h, 0x7feb352d) >>> 0;
-  h ^= h >>> 15; h = Math.imul(h, 0x846ca68b) >>> 0;
-  h ^= h >>> 16;
-  return (h >>> 8) / 2 ** 24;
 }
 function encStochRef(el: Elem, v: number, u: number): number {
   const a = Math.abs(v);

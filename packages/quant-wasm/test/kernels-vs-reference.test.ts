@@ -119,8 +119,8 @@ function kDequantize(s: CodecSpec, bytes: Uint8Array, n: number, misalign: numbe
   return { ret, y: readF32(dst, n) };
 }
 
-function kReduce(s: CodecSpec, inputs: Uint8Array[], n: number, seed: number, misalign: number): { ret: number; bytes: Uint8Array } {
-  heap.reset();
+/** Copy packed inputs into the heap (input i misaligned by misalign + i) and return their pointer table. */
+function placeInputs(inputs: Uint8Array[], misalign: number): number {
   const ptrs = inputs.map((b, i) => {
     const p = heap.alloc(b.length, (misalign + i) % 4);
     heap.u8().set(b, p);
@@ -128,6 +128,12 @@ function kReduce(s: CodecSpec, inputs: Uint8Array[], n: number, seed: number, mi
   });
   const srcs = heap.alloc(4 * inputs.length);
   new Uint32Array(heap.u8().buffer, srcs, inputs.length).set(ptrs);
+  return srcs;
+}
+
+function kReduce(s: CodecSpec, inputs: Uint8Array[], n: number, seed: number, misalign: number): { ret: number; bytes: Uint8Array } {
+  heap.reset();
+  const srcs = placeInputs(inputs, misalign);
   const nb = bytesFor(s, n);
   const dst = heap.alloc(nb, misalign);
   const scratch = heap.alloc(4 * n);
@@ -157,13 +163,7 @@ function kRoundTrip(s: CodecSpec, x: Float32Array, seed: number, misalign: numbe
 /** Kernel dequantize-sum of k packed inputs into a garbage-filled destination. */
 function kDequantizeSum(s: CodecSpec, inputs: Uint8Array[], n: number, misalign: number): { ret: number; y: Float32Array } {
   heap.reset();
-  const ptrs = inputs.map((b, i) => {
-    const p = heap.alloc(b.length, (misalign + i) % 4);
-    heap.u8().set(b, p);
-    return p;
-  });
-  const srcs = heap.alloc(4 * inputs.length);
-  new Uint32Array(heap.u8().buffer, srcs, inputs.length).set(ptrs);
+  const srcs = placeInputs(inputs, misalign);
   const dst = heap.alloc(4 * n);
   new Uint32Array(heap.u8().buffer, dst, n).fill(0x7fbadbad);
   const ret = kernels.exports.tw_dequantize_sum(descriptorOf(s), srcs, inputs.length, n, dst);

@@ -58,7 +58,7 @@ export const compressedAllgather: AllReduceAlgorithm = {
       // piece 0 came with the arrival: count it from now (when the peer's arrival was seen)
       e.received((p - 1) * bytes, j > 0 && e.sync.slowWaits === slow0 ? times[j]! : undefined);
       e.sent((p - 1) * bytes);
-      e.dequantizeSum(desc, (q) => e.P(q) + j * fullBytes, m, dst + 4 * start);
+      e.dequantizeSum(desc, j * fullBytes, m, dst + 4 * start);
     };
     // Consume piece j − D after publishing piece j. D = 1 on shared memory and on most links (the
     // piece is decoded while its dst is still in cache). With a link whose latency is long next to
@@ -68,7 +68,7 @@ export const compressedAllgather: AllReduceAlgorithm = {
     // different D: the lag only orders this rank's own work.
     let D = 1, next = 0;
     for (let j = 1; j < J; j++) {
-      const tq = performance.now();
+      const tq = j === 1 && e.link ? performance.now() : 0;
       quantizePiece(e, seg, j, L, fullBytes);
       if (j === 1 && e.link) {
         const workMs = 3 * (performance.now() - tq);

@@ -256,3 +256,15 @@ export function f32Bits(v: number): number {
 }
 const F32 = new Float32Array(1);
 const U32 = new Uint32Array(F32.buffer);
+
+/**
+ * The stochastic-rounding uniform u ∈ [0, 1) of element index i under a seed, written from
+ * FORMATS.md ("Stochastic rounding"), independently of the kernels and the reference.
+ */
+export function uniform(i: number, seed: number): number {
+  let h = (Math.imul(i, 0x9e3779b9) + seed) >>> 0;
+  h ^= h >>> 16; h = Math.imul(h, 0x7feb352d) >>> 0;
+  h ^= h >>> 15; h = Math.imul(h, 0x846ca68b) >>> 0;
+  h ^= h >>> 16;
+  return (h >>> 8) / 2 ** 24;
+}
