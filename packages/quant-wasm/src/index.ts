@@ -9,7 +9,9 @@ export {
   ABI_VERSION, MAX_PAGES, createSharedMemory, bundledModule, bundledWasmBytes, compileQuantModule,
   instantiateQuantKernels, loadQuantKernels, kernelError, KernelError,
 } from "./kernels.js";
-export type { QuantExports, QuantKernels, WasmSource, LoadOptions } from "./kernels.js";
+export type { QuantExports, QuantKernels, LoadOptions } from "./kernels.js";
+export { defineWasmModule } from "./loader.js";
+export type { WasmSource, WasmModuleDef, WasmLoader } from "./loader.js";
 export { createCodec } from "./codec.js";
 export type { Codec, CreateCodecOptions, EncodeOptions, EncodeResult } from "./codec.js";
 export { WasmArena, createArena, defaultArena, isInMemory } from "./arena.js";

@@ -1,6 +1,9 @@
 // Loading and instantiating quant.wasm (FORMATS.md section 6). No Node-only imports: the default
 // source is the module embedded in wasm-inline.ts, so this runs unchanged in browsers, Bun and Deno.
+import { type WasmSource, defineWasmModule } from "./loader.js";
 import { QUANT_WASM_BASE64 } from "./wasm-inline.js";
+
+export type { WasmSource };
 
 /** The raw exports of quant.wasm. Pointers are byte offsets into the shared memory. */
 export interface QuantExports {
@@ -21,9 +24,6 @@ export interface QuantExports {
 export const ABI_VERSION = 2;
 /** Maximum pages of a memory the module may import (4 GiB). */
 export const MAX_PAGES = 65536;
-
-/** Where to take the wasm from: bytes, a compiled module, a URL (fetched) or a fetch Response. */
-export type WasmSource = BufferSource | WebAssembly.Module | URL | string | Response | PromiseLike<Response>;
 
 export interface LoadOptions {
   /** A shared memory to run on (created when omitted). It must be shared and declare a maximum. */
@@ -70,86 +70,33 @@ export function createSharedMemory(initialPages = 17, maximumPages = MAX_PAGES):
   return new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
 }
 
-function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
-  if (typeof atob === "function") {
-    const s = atob(b64);
-    const out = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-    return out;
-  }
-  throw new Error("no base64 decoder (atob) in this runtime; pass the wasm bytes to loadQuantKernels");
-}
-
-let defaultModule: Promise<WebAssembly.Module> | undefined;
+const loader = defineWasmModule<QuantExports>({
+  name: "quant.wasm",
+  abiVersion: ABI_VERSION,
+  abiExport: "tw_abi_version",
+  requiredExports: [
+    "tw_abi_version", "tw_heap_base", "tw_bytes_for", "tw_quantize", "tw_dequantize",
+    "tw_dequantize_accumulate", "tw_reduce_quantize", "tw_quantize_dequantize", "tw_dequantize_sum",
+  ],
+  bundledBase64: () => QUANT_WASM_BASE64,
+});
 
 /** The bundled module, compiled once per realm (memoized; a failed compile is not cached). */
 export function bundledModule(): Promise<WebAssembly.Module> {
-  if (!defaultModule) {
-    const bytes = decodeBase64(QUANT_WASM_BASE64);
-    defaultModule = WebAssembly.compile(bytes).catch((e: unknown) => {
-      defaultModule = undefined;
-      throw new Error(`failed to compile the bundled quant.wasm: ${(e as Error).message}`);
-    });
-  }
-  return defaultModule;
+  return loader.bundled();
 }
 
 /** The bundled quant.wasm bytes (a copy). */
 export function bundledWasmBytes(): Uint8Array<ArrayBuffer> {
-  return decodeBase64(QUANT_WASM_BASE64);
+  return loader.bundledBytes();
 }
 
 /** Compile quant.wasm from any source; `undefined` means the bundled module. */
-export async function compileQuantModule(source?: WasmSource): Promise<WebAssembly.Module> {
-  if (source === undefined) return bundledModule();
-  if (source instanceof WebAssembly.Module) return source;
-  try {
-    if (typeof source === "string" || source instanceof URL) {
-      const url = source instanceof URL ? source : tryParseUrl(source);
-      if (url?.protocol === "file:") return await WebAssembly.compile(await readFileUrl(url));
-      const res = await fetch(source);
-      if (!res.ok) throw new Error(`HTTP ${res.status} for ${String(source)}`);
-      return await WebAssembly.compile(await res.arrayBuffer());
-    }
-    if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer ||
-        (typeof SharedArrayBuffer !== "undefined" && (source as unknown) instanceof SharedArrayBuffer)) {
-      return await WebAssembly.compile(source as BufferSource);
-    }
-    const res = await (source as PromiseLike<Response>);
-    if (!res || typeof (res as Response).arrayBuffer !== "function") throw new TypeError("unsupported wasm source");
-    return await WebAssembly.compile(await res.arrayBuffer());
-  } catch (e) {
-    throw new Error(`failed to load quant.wasm: ${(e as Error).message}`);
-  }
+export function compileQuantModule(source?: WasmSource): Promise<WebAssembly.Module> {
+  return loader.compile(source);
 }
 
-function tryParseUrl(s: string): URL | undefined {
-  try {
-    return new URL(s);
-  } catch {
-    return undefined; // a relative URL: let fetch resolve it against the page
-  }
-}
-
-/** file: URLs (fetch cannot read them in Node): read through node:fs, which Node, Bun and Deno provide. */
-async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
-  const spec = "node:fs/promises";
-  let fs: { readFile(u: URL): Promise<Uint8Array> };
-  try {
-    fs = (await import(/* @vite-ignore */ spec)) as typeof fs;
-  } catch {
-    throw new Error(`cannot read ${url.href}: this runtime has no node:fs; pass the bytes or an http(s) URL`);
-  }
-  const b = await fs.readFile(url);
-  return new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-}
-
-const REQUIRED_EXPORTS: readonly (keyof QuantExports)[] = [
-  "tw_abi_version", "tw_heap_base", "tw_bytes_for", "tw_quantize", "tw_dequantize",
-  "tw_dequantize_accumulate", "tw_reduce_quantize", "tw_quantize_dequantize", "tw_dequantize_sum",
-];
-
-const instances = new WeakMap<WebAssembly.Memory, Map<WebAssembly.Module, QuantKernels>>();
+const instances = new WeakMap<QuantExports, QuantKernels>();
 
 /**
  * Instantiate a compiled module on a shared memory, synchronously (for workers that receive the
@@ -160,26 +107,9 @@ export function instantiateQuantKernels(module: WebAssembly.Module, memory: WebA
   if (typeof SharedArrayBuffer === "undefined" || !(memory.buffer instanceof SharedArrayBuffer)) {
     throw new TypeError("memory must be shared (new WebAssembly.Memory({ initial, maximum, shared: true }))");
   }
-  let perMem = instances.get(memory);
-  const hit = perMem?.get(module);
-  if (hit) return hit;
-  let instance: WebAssembly.Instance;
-  try {
-    instance = new WebAssembly.Instance(module, { env: { memory, abort: wasmAbort } });
-  } catch (e) {
-    throw new Error(`failed to instantiate quant.wasm: ${(e as Error).message}`);
-  }
-  const exports = instance.exports as unknown as QuantExports;
-  const version = typeof exports.tw_abi_version === "function" ? exports.tw_abi_version() : undefined;
-  if (version !== ABI_VERSION) {
-    throw new Error(`quant.wasm ABI version ${String(version)} does not match this package (${ABI_VERSION}); ` +
-      "is this the quant.wasm shipped with this version of @tensorwire/quant-wasm?");
-  }
-  const missing = REQUIRED_EXPORTS.filter((name) => typeof exports[name] !== "function");
-  if (missing.length) throw new Error(`quant.wasm lacks the exports ${missing.join(", ")} (ABI mismatch)`);
-  const k: QuantKernels = { memory, module, exports, heapBase: exports.tw_heap_base() };
-  if (!perMem) instances.set(memory, (perMem = new Map()));
-  perMem.set(module, k);
+  const exports = loader.instantiate(module, memory);
+  let k = instances.get(exports);
+  if (!k) instances.set(exports, (k = { memory, module, exports, heapBase: exports.tw_heap_base() }));
   return k;
 }
 
@@ -193,6 +123,3 @@ export async function loadQuantKernels(source?: WasmSource, options: LoadOptions
   return instantiateQuantKernels(module, memory);
 }
 
-function wasmAbort(): never {
-  throw new Error("quant.wasm aborted");
-}
