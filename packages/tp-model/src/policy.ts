@@ -1,0 +1,82 @@
+// Compression policy: which codec each all-reduce call site uses. The model has two call sites per
+// layer (the row-parallel attention output and MLP down projections) in two phases (prefill: the
+// whole prompt as one batch; decode: one token). A policy is an ordered rule list; the first rule that
+// matches a call decides it (a rule whose minElements the message does not reach does not match),
+// and a call no rule matches is uncompressed.
+import type { CodecArg, CompressWhen, CompressionScheme } from "@tensorwire/collectives";
+
+export type CallSite = "attention" | "mlp";
+export type Phase = "prefill" | "decode";
+
+export interface CompressionRule {
+  /** which projection; default both */
+  site?: CallSite;
+  /** layer indices; default all */
+  layers?: readonly number[];
+  /** default both */
+  phase?: Phase;
+  /** messages with fewer f32 values per rank than this stay uncompressed; default 0 */
+  minElements?: number;
+  /** codec name or spec; "none" = uncompressed */
+  codec: CodecArg;
+  /** default "auto" (collectives' choice: allgather at p = 2, else the cheaper modelled scheme) */
+  scheme?: CompressionScheme | "auto";
+  /** true: always; "auto": only where the link model says it pays (collectives' cost model). Default true */
+  compress?: CompressWhen;
+}
+
+export interface CompressionPolicy {
+  readonly rules: readonly CompressionRule[];
+}
+
+/** No compression anywhere. */
+export const UNCOMPRESSED: CompressionPolicy = { rules: [] };
+
+/**
+ * The paper's choice: compress both row-parallel all-reduces of every layer during prefill, decode
+ * uncompressed (one token's messages are latency-bound).
+ */
+export function paperPolicy(codec: CodecArg, options: { scheme?: CompressionScheme | "auto"; compress?: CompressWhen; phase?: Phase | "both" } = {}): CompressionPolicy {
+  if (codec === "none" || options.compress === false) return UNCOMPRESSED;
+  const phase = options.phase ?? "prefill";
+  return { rules: [{ codec, scheme: options.scheme ?? "auto", compress: options.compress ?? true, ...(phase === "both" ? {} : { phase }) }] };
+}
+
+const SITES = new Set(["attention", "mlp"]);
+const PHASES = new Set(["prefill", "decode"]);
+
+/** Validate a policy (plain data from a caller or a message); throws a TypeError naming the rule and field. */
+export function checkPolicy(policy: unknown, nLayers: number): CompressionPolicy {
+  if (policy === null || typeof policy !== "object" || !Array.isArray((policy as CompressionPolicy).rules)) {
+    throw new TypeError("compression policy must be an object { rules: [...] }");
+  }
+  const rules = (policy as CompressionPolicy).rules;
+  rules.forEach((r, i) => {
+    const at = `compression policy rule ${i}`;
+    if (r === null || typeof r !== "object") throw new TypeError(`${at} is not an object`);
+    if (r.site !== undefined && !SITES.has(r.site)) throw new TypeError(`${at}: site must be "attention" or "mlp", got ${String(r.site)}`);
+    if (r.phase !== undefined && !PHASES.has(r.phase)) throw new TypeError(`${at}: phase must be "prefill" or "decode", got ${String(r.phase)}`);
+    if (r.layers !== undefined) {
+      if (!Array.isArray(r.layers)) throw new TypeError(`${at}: layers must be an array of layer indices`);
+      for (const l of r.layers) if (!Number.isInteger(l) || l < 0 || l >= nLayers) throw new RangeError(`${at}: layer ${String(l)} is not in 0..${nLayers - 1}`);
+    }
+    if (r.minElements !== undefined && !(Number.isInteger(r.minElements) && r.minElements >= 0)) throw new RangeError(`${at}: minElements must be a non-negative integer`);
+    if (r.codec === undefined || r.codec === null) throw new TypeError(`${at}: codec is required ("none" for uncompressed)`);
+    if (r.compress !== undefined && r.compress !== true && r.compress !== false && r.compress !== "auto") throw new TypeError(`${at}: compress must be true, false or "auto"`);
+  });
+  return { rules };
+}
+
+/** The index of the rule deciding a call, or −1 (uncompressed). */
+export function matchRule(policy: CompressionPolicy, site: CallSite, layer: number, phase: Phase, elements: number): number {
+  const rules = policy.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    if (r.site !== undefined && r.site !== site) continue;
+    if (r.phase !== undefined && r.phase !== phase) continue;
+    if (r.layers !== undefined && !r.layers.includes(layer)) continue;
+    if (r.minElements !== undefined && elements < r.minElements) continue;
+    return r.codec === "none" || r.compress === false ? -1 : i;
+  }
+  return -1;
+}
