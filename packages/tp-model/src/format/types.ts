@@ -54,6 +54,10 @@ export interface TokenizerData {
   readonly maxTokenLength: number;
   readonly bosId: number;
   readonly eosId: number;
+  /** id emitted by the byte fallback when the vocabulary has no byte tokens (default 0; GGUF: tokenizer.ggml.unknown_token_id) */
+  readonly unknownId?: number;
+  /** GGUF token types (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte), when the file has them */
+  readonly tokenTypes?: Int32Array;
 }
 
 export interface Checkpoint {

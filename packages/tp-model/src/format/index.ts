@@ -1,0 +1,7 @@
+// @tensorwire/tp-model format barrel: checkpoint readers, tensor reads, byte sources (runtime-neutral).
+// The Node file source and file sinks are in ./node-source.js (not re-exported here, so that this
+// barrel stays free of Node imports for Web Workers).
+export type { ByteSource, TensorType, TensorInfo, TokenizerData, Checkpoint } from "./types.js";
+export { bytesSource, blobSource, checkRange } from "./source.js";
+export { readLlama2cCheckpoint, LLAMA2C_MAGIC, LLAMA2C_HEADER_BYTES } from "./llama2c.js";
+export { readTensorRows, readTensor, tensorDataBytes, matrixShape, TENSOR_TYPE_LAYOUT } from "./tensor-read.js";
