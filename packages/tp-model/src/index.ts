@@ -16,3 +16,6 @@ export { RankModel } from "./model.js";
 export type { RankModelOptions, RankMetrics, ForwardResult } from "./model.js";
 export { default as rankMain } from "./rank.js";
 export type { ModelSource, RankCommand, LoadReply } from "./rank.js";
+export * from "./format/index.js";
+export { Tokenizer, readLlama2cTokenizer, parseBytePiece, safePiece } from "./tokenizer.js";
+export type { TextStream } from "./tokenizer.js";

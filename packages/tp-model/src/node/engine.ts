@@ -259,11 +259,10 @@ export class TensorParallelModel {
     if (prompt.length < 1) throw new RangeError("the prompt must have at least one token");
     this.checkTokens(prompt, 0);
     const tokens: number[] = [prompt[0]!];
-    const decoder = new TextDecoder("utf-8");
+    const stream = this.tokenizer.textStream(prompt[0]!);
     let text = "";
-    const emit = (prev: number, next: number): void => {
-      const bytes = this.tokenizer.safePiece(this.tokenizer.decodePiece(prev, next));
-      const piece = decoder.decode(bytes, { stream: true });
+    const emit = (next: number): void => {
+      const piece = stream.push(next);
       text += piece;
       if (piece) options.onToken?.(piece, next);
     };
@@ -280,7 +279,7 @@ export class TensorParallelModel {
     for (; pos < nPrefill - 1; pos++) {
       const next = prompt[pos + 1]!;
       if (next === 1) { stop = "bos"; break; }
-      emit(token, next);
+      emit(next);
       tokens.push(next);
       token = next;
     }
@@ -299,7 +298,7 @@ export class TensorParallelModel {
         if (Number.isNaN(ttftMs)) { ttftMs = performance.now() - t0; tDecode0 = performance.now(); }
         pos++;
         if (next === 1) { stop = "bos"; break; }
-        emit(token, next);
+        emit(next);
         tokens.push(next);
         token = next;
         if (pos >= steps) break;
@@ -307,7 +306,11 @@ export class TensorParallelModel {
         row = (await this.forward(Int32Array.of(token), pos, false, false, dec)).logits;
       }
     }
-    text += decoder.decode();
+    const tail = stream.end(); // an incomplete UTF-8 sequence at the very end
+    if (tail) {
+      text += tail;
+      options.onToken?.(tail, tokens[tokens.length - 1]!);
+    }
     const decodeMs = performance.now() - tDecode0;
     const positions = pre.m.positions + dec.m.positions;
     return {
