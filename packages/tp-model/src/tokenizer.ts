@@ -370,7 +370,7 @@ export function readLlama2cTokenizer(bytes: Uint8Array, vocabSize: number, name:
     o += 8;
     if (len < 0 || len > maxLen) throw new Error(`${name}: token ${i} has length ${len} (max_token_length is ${maxLen})`);
     if (o + len > bytes.length) throw new Error(`${name}: truncated inside token ${i} (needs ${len} bytes at offset ${o}; file of ${bytes.length} bytes)`);
-    pieces.push(bytes.slice(o, o + len));
+    pieces.push(Uint8Array.from(bytes.subarray(o, o + len))); // a plain copy (a Buffer's slice() is a view)
     o += len;
     longest = Math.max(longest, len);
   }

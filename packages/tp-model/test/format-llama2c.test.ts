@@ -38,7 +38,7 @@ describe("llama2.c checkpoints", () => {
         expect(ck.version).toBe(version);
         expect(ck.tokenizer).toBeNull();
         const { shared: _s, ...cfg } = s;
-        expect(ck.config).toEqual({ ...cfg, headSize: s.dim / s.nHeads, rmsEps: 1e-5, ropeTheta: 10000 });
+        expect(ck.config).toEqual({ ...cfg, headSize: s.dim / s.nHeads, rmsEps: Math.fround(1e-5), ropeTheta: 10000 });
         expect([...ck.tensors.keys()].sort()).toEqual(expectedNames(s.nLayers, s.shared));
         for (const t of tensors) {
           const info = ck.tensors.get(t.name)!;
@@ -130,7 +130,7 @@ describe("llama2.c checkpoints", () => {
       const ck = await readLlama2cCheckpoint(src);
       expect(ck.version).toBe(0);
       expect(ck.config).toEqual({
-        dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512, headSize: 8, rmsEps: 1e-5, ropeTheta: 10000,
+        dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512, headSize: 8, rmsEps: Math.fround(1e-5), ropeTheta: 10000,
       });
       expect(ck.tensors.has("output")).toBe(false);
       expect(ck.tensors.get("blk.4.attn_k")!.shape).toEqual([32, 64]);

@@ -5,3 +5,9 @@ export type { ByteSource, TensorType, TensorInfo, TokenizerData, Checkpoint } fr
 export { bytesSource, blobSource, checkRange } from "./source.js";
 export { readLlama2cCheckpoint, LLAMA2C_MAGIC, LLAMA2C_HEADER_BYTES } from "./llama2c.js";
 export { readTensorRows, readTensor, tensorDataBytes, matrixShape, TENSOR_TYPE_LAYOUT } from "./tensor-read.js";
+export {
+  readGgufHeader, readGgufCheckpoint, llamaTensorShapes, spaceFromSentencePiece,
+  GGUF_MAGIC, GGUF_DEFAULT_ALIGNMENT, GGUF_VALUE_TYPE, GGML_TYPE, GGML_TYPE_ID,
+} from "./gguf.js";
+export type { GgufArray, GgufValue, GgufMetadataEntry, GgufHeader, GgufTensorEntry } from "./gguf.js";
+export { openCheckpoint, detectFormat } from "./checkpoint.js";

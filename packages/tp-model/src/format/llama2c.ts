@@ -79,14 +79,14 @@ function parseHeader(name: string, size: number, h: DataView): RawHeader {
   };
 }
 
-/** The ModelConfig of a llama2.c header (rmsEps 1e-5 and RoPE base 10000, as run.c hard-codes). */
+/** The ModelConfig of a llama2.c header (rmsEps = f32(1e-5) and RoPE base 10000, as run.c hard-codes). */
 function configOf(r: RawHeader): ModelConfig {
   return {
     dim: r.dim, hiddenDim: r.hiddenDim, nLayers: r.nLayers, nHeads: r.nHeads, nKvHeads: r.nKvHeads,
     vocabSize: r.vocabSize, seqLen: r.seqLen,
     // a non-dividing head count yields an integer here so that checkConfig reports the divisibility
     headSize: r.nHeads > 0 && r.dim % r.nHeads === 0 ? r.dim / r.nHeads : Math.max(1, Math.floor(r.dim / Math.max(1, r.nHeads))),
-    rmsEps: 1e-5, ropeTheta: 10000,
+    rmsEps: Math.fround(1e-5), ropeTheta: 10000, // run.c: 1e-5f
   };
 }
 

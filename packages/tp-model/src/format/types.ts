@@ -70,4 +70,6 @@ export interface Checkpoint {
   /** the embedded tokenizer (GGUF), else null */
   readonly tokenizer: TokenizerData | null;
   readonly source: ByteSource;
+  /** GGUF only: every metadata entry (key → { type, value }; see format/gguf.ts) */
+  readonly metadata?: ReadonlyMap<string, { readonly type: number; readonly value: unknown }>;
 }
