@@ -11,3 +11,5 @@ export {
 } from "./gguf.js";
 export type { GgufArray, GgufValue, GgufMetadataEntry, GgufHeader, GgufTensorEntry } from "./gguf.js";
 export { openCheckpoint, detectFormat } from "./checkpoint.js";
+export { writeGguf, memorySink, gguf } from "./gguf-writer.js";
+export type { ByteSink, GgufTensorSpec, WriteProgress } from "./gguf-writer.js";

@@ -50,3 +50,55 @@ export async function openFileSource(path: string): Promise<FileSource> {
     },
   };
 }
+
+/** A ByteSink writing a new file sequentially; call `close()` when done. */
+export interface FileSink {
+  readonly path: string;
+  write(bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Create (or truncate) `path` for sequential writes; errors name the path. */
+export async function openFileSink(path: string): Promise<FileSink> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "w");
+  } catch (e) {
+    throw new Error(`${path}: cannot create file: ${(e as Error).message}`);
+  }
+  let closed = false;
+  return {
+    path,
+    async write(bytes: Uint8Array): Promise<void> {
+      if (closed) throw new Error(`${path}: write after close`);
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesWritten } = await fh.write(bytes, done, bytes.length - done);
+        done += bytesWritten;
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+    },
+  };
+}
+
+/**
+ * CLI helper: write a synthetic model (synthetic.ts) to `path`, streaming, with progress. On failure
+ * the partial file is left in place and the error names the path.
+ */
+export async function writeSyntheticModelFile(
+  path: string, options: import("../synthetic.js").SyntheticModelOptions, onProgress?: (written: number, total: number) => void,
+): Promise<{ config: import("../config.js").ModelConfig; bytes: number }> {
+  const { writeSyntheticModel } = await import("../synthetic.js");
+  const sink = await openFileSink(path);
+  try {
+    return await writeSyntheticModel(sink, options, onProgress);
+  } catch (e) {
+    throw new Error(`${path}: writing the synthetic model failed: ${(e as Error).message}`);
+  } finally {
+    await sink.close();
+  }
+}
