@@ -45,7 +45,7 @@ export class TensorParallelRegion {
   setPolicy(policy: CompressionPolicy): void {
     this.policy = policy;
     this.prepared = policy.rules.map((r) => {
-      const spec = r.codec === "none" ? null : resolveCodec(r.codec);
+      const spec = r.codec === "none" ? null : typeof r.codec === "string" ? resolveCodec(r.codec) : resolveCodec(r.codec.format, r.codec);
       const options: AllReduceOptions = spec === null
         ? { compress: false }
         : { codec: spec, compress: r.compress ?? true, scheme: r.scheme ?? "auto" };
