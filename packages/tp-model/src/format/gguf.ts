@@ -212,8 +212,10 @@ export async function readGgufHeader(source: ByteSource, chunk = 1 << 20): Promi
   }
   const nTensors = await r.u64("the tensor count");
   const nKv = await r.u64("the metadata count");
-  if (nTensors * MIN_TENSOR_INFO > r.remaining) throw new Error(`${name}: tensor count ${nTensors} is absurd for a file of ${source.size} bytes`);
-  if (nKv * MIN_KV > r.remaining) throw new Error(`${name}: metadata count ${nKv} is absurd for a file of ${source.size} bytes`);
+  const cannotFit = (what: string, n: number) =>
+    new Error(`${name}: ${what} ${n} cannot fit in the ${r.remaining} bytes that remain (file of ${source.size} bytes: truncated or corrupt)`);
+  if (nTensors * MIN_TENSOR_INFO > r.remaining) throw cannotFit("tensor count", nTensors);
+  if (nKv * MIN_KV > r.remaining) throw cannotFit("metadata count", nKv);
   const metadata = new Map<string, GgufMetadataEntry>();
   for (let i = 0; i < nKv; i++) {
     const key = await r.str(`metadata key #${i}`);
