@@ -8,8 +8,9 @@
 //
 // Tokenizer (SentencePiece-style `llama`): 0 <unk>, 1 <s>, 2 </s>; when vocabSize ≥ 259 + 8, ids
 // 3..258 are the byte tokens <0x00>..<0xFF> (type 6, score 0); then generated pieces (type 1) with
-// scores -1, -2, …: "▁", "\n", printable ASCII, then concatenations of earlier pieces (all distinct).
-// Smaller vocabularies have no byte tokens (the tokenizer then falls back to <unk>).
+// scores -1, -2, …: "▁", "\n", "\t", printable ASCII, then concatenations of earlier pieces (all distinct).
+// Smaller vocabularies have no byte tokens (our tokenizer then falls back to <unk>; llama.cpp 3.x
+// aborts on text with a character outside such a vocabulary — its SPM byte fallback needs them).
 import { checkConfig } from "./config.js";
 import type { ModelConfig } from "./config.js";
 import { gguf, writeGguf } from "./format/gguf-writer.js";
@@ -185,7 +186,8 @@ export function syntheticVocabulary(vocabSize: number): { tokens: Uint8Array[]; 
     scores.push(-pieces.length);
   };
   add(SPM_SPACE);
-  add("\n");
+  add("\n"); // llama.cpp looks up the newline token when it loads an SPM vocabulary
+  add("\t");
   const common = "etaoinshrdlucmfwypvbgkjqxz";
   for (const ch of common) add(ch);
   for (const ch of common.toUpperCase()) add(ch);
