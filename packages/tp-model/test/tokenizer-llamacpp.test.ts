@@ -88,7 +88,7 @@ describe("llama.cpp cross-check", () => {
     }, 120_000);
   }
 
-  it("stories260K.gguf: our tokenizer agrees with llama.cpp's (ASCII, non-ASCII byte fallback, "<s>" as text)", async () => {
+  it("stories260K.gguf: our tokenizer agrees with llama.cpp's (ASCII, non-ASCII byte fallback, <s> as text)", async () => {
     const path = stories260K("stories260K.gguf");
     if (path === null) return; // without TENSORWIRE_MODELS (fails under CI=true via stories260K())
     const r = lcg(77);
