@@ -10,7 +10,7 @@ import { openCheckpoint } from "../src/format/checkpoint.js";
 import { openFileSource, writeSyntheticModelFile } from "../src/format/node-source.js";
 import type { SyntheticModelOptions } from "../src/synthetic.js";
 import { Tokenizer } from "../src/tokenizer.js";
-import { stories260K } from "./helpers/format-fixtures.js";
+import { itWithModels, stories260K } from "./helpers/format-fixtures.js";
 
 type NodeLlama = typeof import("node-llama-cpp");
 type Llama = Awaited<ReturnType<NodeLlama["getLlama"]>>;
@@ -88,9 +88,8 @@ describe("llama.cpp cross-check", () => {
     }, 120_000);
   }
 
-  it("stories260K.gguf: our tokenizer agrees with llama.cpp's (ASCII, non-ASCII byte fallback, <s> as text)", async () => {
-    const path = stories260K("stories260K.gguf");
-    if (path === null) return; // without TENSORWIRE_MODELS (fails under CI=true via stories260K())
+  itWithModels("stories260K.gguf: our tokenizer agrees with llama.cpp's (ASCII, non-ASCII byte fallback, <s> as text)", async () => {
+    const path = stories260K("stories260K.gguf")!;
     const r = lcg(77);
     await compareTokenizers(path, ["", "Once upon a time", " leading", "two  spaces", "a\nb\n\nc", ...Array.from({ length: 300 }, () => randomText(r)), ...Array.from({ length: 300 }, () => randomText(r, true))]);
   }, 120_000);
