@@ -113,6 +113,11 @@ describe("corrupt GGUF files", () => {
     await rejects(await edited(setMeta("llama.rope.dimension_count", gguf.u32(2))), /rope\.dimension_count = 2 ≠ head size 4/);
     await rejects(await edited(setMeta("llama.attention.key_length", gguf.u32(8))), /key_length = 8 ≠ head size 4/);
     await rejects(await edited(setMeta("llama.attention.layer_norm_rms_epsilon", gguf.f32(0))), /epsilon 0 is out of range/);
+    await rejects(await edited(setMeta("llama.rope.scaling.type", gguf.str("linear"))), /RoPE scaling \(linear\) is not supported/);
+    await rejects(await edited(setMeta("llama.rope.scaling.factor", gguf.f32(4))), /RoPE scaling \(factor 4\) is not supported/);
+    await rejects(await edited(setMeta("llama.expert_count", gguf.u32(8))), /mixture-of-experts llama \(8 experts\)/);
+    await openCheckpoint(bytesSource(await edited(setMeta("llama.rope.scaling.type", gguf.str("none"))), NAME)); // accepted
+    await openCheckpoint(bytesSource(await edited(setMeta("llama.expert_count", gguf.u32(0))), NAME));
     await rejects(await edited(setMeta("llama.attention.layer_norm_rms_epsilon", gguf.str("x"))), /is a string, expected a number/);
     await rejects(await edited(setMeta("llama.embedding_length", gguf.f32(16.5))), /16\.5 is not an integer/);
     const b = await valid();

@@ -392,6 +392,13 @@ export async function readGgufCheckpoint(source: ByteSource): Promise<Checkpoint
   if (rot !== undefined && rot !== config.headSize) {
     throw new Error(`${name}: llama.rope.dimension_count = ${rot} ≠ head size ${config.headSize} (partial rotary embeddings are not supported)`);
   }
+  const scaling = getStr(h, name, "llama.rope.scaling.type");
+  const factor = getNum(h, name, "llama.rope.scaling.factor", false, false);
+  if ((scaling !== undefined && scaling !== "none") || (scaling === undefined && factor !== undefined && factor !== 1 && factor !== 0)) {
+    throw new Error(`${name}: RoPE scaling (${scaling ?? "factor " + factor}) is not supported`);
+  }
+  const experts = getNum(h, name, "llama.expert_count", false, true);
+  if (experts !== undefined && experts > 0) throw new Error(`${name}: mixture-of-experts llama (${experts} experts) is not supported`);
   for (const k of ["llama.attention.key_length", "llama.attention.value_length"]) {
     const v = int(k, false);
     if (v !== undefined && v !== config.headSize) throw new Error(`${name}: ${k} = ${v} ≠ head size ${config.headSize} (dim / heads)`);
