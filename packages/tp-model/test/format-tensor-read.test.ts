@@ -107,6 +107,28 @@ describe("readTensorRows", () => {
     }
   }
 
+  it("ggml block layouts from first principles (hand-built Q8_0 and Q4_0 blocks)", async () => {
+    // Q8_0: fp16 d then 32 int8; value = q * d. d = 0x3800 = 0.5
+    const q8 = new Uint8Array(34);
+    q8[0] = 0x00; q8[1] = 0x38;
+    for (let j = 0; j < 32; j++) q8[2 + j] = (j * 8 - 128) & 0xff;
+    const t8: TensorInfo = { name: "q8", type: "q8_0", shape: [1, 32], offset: 0, byteLength: 34 };
+    const got8 = await readTensor(bytesSource(q8, "q8.bin"), t8);
+    expect([...got8]).toEqual(Array.from({ length: 32 }, (_, j) => (j * 8 - 128) * 0.5));
+    // Q4_0: fp16 d then 16 bytes; byte j holds element j (low nibble) and element j + 16 (high nibble); value = (c - 8) * d
+    const q4 = new Uint8Array(18);
+    q4[0] = 0x00; q4[1] = 0x40; // d = 2
+    for (let j = 0; j < 16; j++) q4[2 + j] = (j & 15) | (((15 - j) & 15) << 4);
+    const t4: TensorInfo = { name: "q4", type: "q4_0", shape: [32], offset: 0, byteLength: 18 };
+    const got4 = await readTensor(bytesSource(q4, "q4.bin"), t4);
+    expect([...got4]).toEqual([...Array.from({ length: 16 }, (_, j) => (j - 8) * 2), ...Array.from({ length: 16 }, (_, j) => (15 - j - 8) * 2)]);
+    // f16 / bf16 codes: 0x3C00 = 1, 0xC000 = -2, 0x7C00 = Inf; bf16 0x3F80 = 1, 0x4049 ≈ 3.140625
+    const h = new Uint8Array([0x00, 0x3c, 0x00, 0xc0, 0x00, 0x7c]);
+    expect([...(await readTensor(bytesSource(h, "h.bin"), { name: "h", type: "f16", shape: [3], offset: 0, byteLength: 6 }))]).toEqual([1, -2, Infinity]);
+    const bf = new Uint8Array([0x80, 0x3f, 0x49, 0x40]);
+    expect([...(await readTensor(bytesSource(bf, "b.bin"), { name: "b", type: "bf16", shape: [2], offset: 0, byteLength: 4 }))]).toEqual([1, 3.140625]);
+  });
+
   it("reads only the covering byte ranges (full-width rows coalesced, columns per row, covering blocks)", async () => {
     const f = makeTensor("f32", [6, 10], 1);
     const a = recording(f.bytes);
