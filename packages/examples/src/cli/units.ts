@@ -3,9 +3,13 @@
 import { LINK_PRESETS, type LinkModel } from "@tensorwire/collectives";
 
 /** Decimal SI prefixes (k = 10^3 …) and binary ones (Ki = 2^10 …). Case-insensitive except that `m` never means milli. */
-const PREFIX: Record<string, number> = {
-  "": 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40,
-};
+const DECIMAL_EXP: Record<string, number> = { "": 0, k: 3, m: 6, g: 9, t: 12 };
+const BINARY: Record<string, number> = { ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40 };
+
+/** `<digits>e<exp>` parsed as one decimal literal, so 50 µs is exactly the double nearest 5e-5. */
+function decimal(mantissa: string, exp: number): number {
+  return Number(`${mantissa}e${exp}`);
+}
 
 const BANDWIDTH_RE = /^(\d+(?:\.\d*)?|\.\d+)(?:e([+-]?\d+))?\s*([kmgt]i?)?\s*(bits?|bytes?|b|B)(?:\/s|ps)$/i;
 
@@ -26,18 +30,18 @@ export function parseBandwidth(text: string): number {
   const s = text.trim();
   const m = BANDWIDTH_RE.exec(s);
   if (!m) throw new RangeError(`bad bandwidth "${text}": expected ${BANDWIDTH_SYNTAX}`);
-  const value = Number(m[1]) * 10 ** Number(m[2] ?? 0);
-  const prefix = PREFIX[(m[3] ?? "").toLowerCase()]!;
+  const p = (m[3] ?? "").toLowerCase();
+  const value = decimal(m[1]!, Number(m[2] ?? 0) + (DECIMAL_EXP[p] ?? 0)) * (BINARY[p] ?? 1);
   const unit = m[4]!;
   const bits = unit === "b" || /^bits?$/i.test(unit) ? true : unit === "B" || /^bytes?$/i.test(unit) ? false : null;
   if (bits === null) throw new RangeError(`bad bandwidth "${text}": unit must be bit/s or B/s`);
-  const bytesPerSec = (value * prefix) / (bits ? 8 : 1);
+  const bytesPerSec = value / (bits ? 8 : 1);
   if (!Number.isFinite(bytesPerSec) || bytesPerSec <= 0) throw new RangeError(`bad bandwidth "${text}": must be positive and finite`);
   return bytesPerSec;
 }
 
 const LATENCY_RE = /^(\d+(?:\.\d*)?|\.\d+)(?:e([+-]?\d+))?\s*(s|ms|us|µs|μs|ns)$/;
-const LATENCY_UNIT: Record<string, number> = { s: 1, ms: 1e-3, us: 1e-6, "µs": 1e-6, "μs": 1e-6, ns: 1e-9 };
+const LATENCY_EXP: Record<string, number> = { s: 0, ms: -3, us: -6, "µs": -6, "μs": -6, ns: -9 };
 
 /** Parses a latency into seconds: a number with s, ms, us (µs) or ns; a bare `0` is allowed. Throws RangeError otherwise. */
 export function parseLatency(text: string): number {
@@ -45,7 +49,7 @@ export function parseLatency(text: string): number {
   if (/^0+(\.0*)?$/.test(s)) return 0;
   const m = LATENCY_RE.exec(s);
   if (!m) throw new RangeError(`bad latency "${text}": expected ${LATENCY_SYNTAX}`);
-  const sec = Number(m[1]) * 10 ** Number(m[2] ?? 0) * LATENCY_UNIT[m[3]!]!;
+  const sec = decimal(m[1]!, Number(m[2] ?? 0) + LATENCY_EXP[m[3]!]!);
   if (!Number.isFinite(sec) || sec < 0) throw new RangeError(`bad latency "${text}": must be finite and ≥ 0`);
   return sec;
 }
