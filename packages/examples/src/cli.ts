@@ -4,9 +4,11 @@
 import { runCli, type Command } from "./cli/command.js";
 import { codecsCommand } from "./commands/codecs.js";
 import { demoCommand } from "./commands/demo.js";
+import { runCommand } from "./commands/run.js";
+import { fetchCommand } from "./commands/fetch.js";
 
 /** Every command, in the order `tensorwire --help` lists them. */
-export const COMMANDS: readonly Command[] = [demoCommand, codecsCommand] as unknown as readonly Command[];
+export const COMMANDS: readonly Command[] = [runCommand, demoCommand, codecsCommand, fetchCommand] as unknown as readonly Command[];
 
 const code = await runCli(COMMANDS, process.argv.slice(2), {
   defaultCommand: "demo",
@@ -14,6 +16,7 @@ const code = await runCli(COMMANDS, process.argv.slice(2), {
   examples: [
     "tensorwire demo --world 2 --link 1Gbit/s --codecs mxfp4,fp5-e2m2",
     "tensorwire codecs",
+    "tensorwire fetch stories260K",
     "tensorwire <command> --help",
   ],
 });

@@ -19,3 +19,5 @@ export type { ModelSource, RankCommand, LoadReply } from "./rank.js";
 export * from "./format/index.js";
 export { Tokenizer, readLlama2cTokenizer, parseBytePiece, safePiece } from "./tokenizer.js";
 export type { TextStream } from "./tokenizer.js";
+export { writeSyntheticModel, syntheticConfig, SYNTHETIC_BYTE_TOKENS_MIN_VOCAB } from "./synthetic.js";
+export type { SyntheticModelOptions } from "./synthetic.js";

@@ -1,4 +1,4 @@
 // @tensorwire/tp-model/node: the Node host (worker_threads ranks) and Node file access.
 export { TensorParallelModel, loadModel } from "./engine.js";
 export type { LoadModelOptions, GenerateOptions, GenerateResult, ScoreResult, RunMetrics } from "./engine.js";
-export { openFileSource } from "../format/node-source.js";
+export { openFileSource, openFileSink, writeSyntheticModelFile } from "../format/node-source.js";

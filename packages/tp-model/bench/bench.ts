@@ -1,0 +1,115 @@
+// The tp-model benchmark: kernels (GEMM against the machine's wasm SIMD multiply-add peak and a
+// scalar-JS GEMM), end-to-end prefill TTFT and decode tokens/s at TP 1 and 2 on stories260K and on a
+// synthetic dim-2048 model (uncompressed and with codecs, shared memory and emulated links), and the
+// same synthetic GGUF run by llama.cpp (node-llama-cpp) with 1 and 2 threads. Writes BENCHMARKS.md.
+//   npm run bench -w @tensorwire/tp-model [-- --quick] [-- --no-llama] [-- --no-kernels]
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { writeSyntheticModelFile } from "../src/format/node-source.js";
+import { type E2eCase, type E2eRow, runE2e, syntheticPrompt } from "./e2e.js";
+import { runKernelBench } from "./kernels.js";
+import { type LlamaCppRow, runLlamaCpp } from "./llama-cpp.js";
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has("--quick");
+const mdPath = fileURLToPath(new URL("../../BENCHMARKS.md", import.meta.url));
+const log = (s: string) => console.log(s);
+const la = () => loadavg().map((x) => x.toFixed(2)).join(" / ");
+
+const SYN = QUICK
+  ? { dim: 512, hiddenDim: 1408, nLayers: 2, nHeads: 8, nKvHeads: 2, vocabSize: 4096, seqLen: 1024 }
+  : { dim: 2048, hiddenDim: 5632, nLayers: 8, nHeads: 32, nKvHeads: 8, vocabSize: 32000, seqLen: 2048 };
+const PROMPT = QUICK ? 128 : 512;
+
+async function syntheticFile(): Promise<string> {
+  const dir = join(tmpdir(), "tensorwire-bench");
+  mkdirSync(dir, { recursive: true });
+  const s = SYN;
+  const path = join(dir, `synthetic-${s.dim}-${s.nLayers}-${s.hiddenDim}-${s.nHeads}-${s.nKvHeads}-${s.vocabSize}-f32-s1.gguf`);
+  if (!existsSync(path)) {
+    log(`writing ${path} …`);
+    await writeSyntheticModelFile(path, { ...s, seed: 1, type: "f32" });
+  }
+  return path;
+}
+
+function e2eTable(title: string, rows: E2eRow[], base: (r: E2eRow) => E2eRow | undefined): string {
+  const out = [`### ${title}`, "", "| TP | link | codec | TTFT (median, min–max) | vs uncompressed same TP/link | vs TP 1 | decode tok/s | bytes/position/rank | compression | comm share |", "|---|---|---|---|---|---|---|---|---|---|"];
+  const tp1 = rows.find((r) => r.tp === 1 && r.codec === "none" && r.link === "shm");
+  for (const r of rows) {
+    const b = base(r);
+    out.push(`| ${r.tp} | ${r.link} | ${r.codec} | ${r.ttftMs.toFixed(1)} ms (${r.ttftMinMs.toFixed(1)}–${r.ttftMaxMs.toFixed(1)}) | ${b ? (b.ttftMs / r.ttftMs).toFixed(2) + "×" : ""} | ${tp1 ? (tp1.ttftMs / r.ttftMs).toFixed(2) + "×" : ""} | ${r.decodeTokPerSec.toFixed(1)} | ${r.bytesPerToken.toFixed(0)} | ${r.compressionRatio.toFixed(2)}× | ${(100 * r.commShare).toFixed(1)}% |`);
+  }
+  return out.join("\n");
+}
+
+function cases(links: string[], codecs: string[]): E2eCase[] {
+  const c: E2eCase[] = [{ tp: 1, codec: "none", link: "shm" }];
+  for (const link of links) for (const codec of codecs) c.push({ tp: 2, codec, link });
+  return c;
+}
+
+const md: string[] = [];
+const cpu = cpus()[0]?.model ?? "unknown CPU";
+md.push("# @tensorwire/tp-model benchmarks", "",
+  `Machine: ${cpu}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${new Date().toISOString()}.`,
+  `Load average at start (1/5/15 min): ${la()}.${QUICK ? " **Quick run** (smaller shapes)." : ""}`, "",
+  "Regenerate: `npm run bench -w @tensorwire/tp-model`. Absolute times on a shared 2-vCPU VM are noisy; compare ratios within one run.", "");
+
+if (!args.has("--no-kernels")) {
+  log("kernels …");
+  const k = await runKernelBench({ quick: QUICK });
+  md.push("## Kernels (single thread)", "", k.markdown, "");
+}
+
+const codecs = ["none", "q8_0", "mxfp4", "int4"];
+const links = ["shm", "10Gbit/s", "1Gbit/s"];
+const modelsDir = process.env.TENSORWIRE_MODELS;
+const stories = modelsDir ? join(modelsDir, "stories260K", "stories260K.gguf") : "";
+md.push("## End to end: prefill TTFT and decode", "",
+  `Prompt: ${PROMPT} seeded tokens processed as one batch (TTFT = the prefill forward plus the first sample, host wall time); decode: greedy tokens after it.`,
+  "Compression: the paper's policy (both row-parallel all-reduces of every layer during prefill; decode uncompressed). Links are emulated (collectives' LINK_PRESETS: 10Gbit/s = 1.25 GB/s + 20 µs, 1Gbit/s = 125 MB/s + 50 µs).", "");
+if (stories && existsSync(stories)) {
+  log("stories260K …");
+  const rows = await runE2e({ load: { model: stories }, promptTokens: Math.min(PROMPT, 511), decodeTokens: 64, reps: QUICK ? 3 : 7, cases: cases(links, codecs), onRow: (r) => log(JSON.stringify(r)) });
+  md.push(e2eTable("stories260K (dim 64, 5 layers, GGUF f32)", rows, (r) => rows.find((b) => b.tp === r.tp && b.link === r.link && b.codec === "none")), "");
+} else {
+  md.push("stories260K: not run (TENSORWIRE_MODELS unset).", "");
+}
+const syn = await syntheticFile();
+log(`synthetic ${SYN.dim} …`);
+const synRows = await runE2e({ load: { model: syn }, promptTokens: PROMPT, decodeTokens: QUICK ? 8 : 16, reps: QUICK ? 2 : 3, cases: cases(links, codecs), onRow: (r) => log(JSON.stringify(r)) });
+md.push(e2eTable(`synthetic dim ${SYN.dim}, ${SYN.nLayers} layers, hidden ${SYN.hiddenDim}, ${SYN.nHeads} heads / ${SYN.nKvHeads} KV heads, vocab ${SYN.vocabSize} (GGUF f32, ${(statSync(syn).size / 2 ** 30).toFixed(2)} GiB)`, synRows, (r) => synRows.find((b) => b.tp === r.tp && b.link === r.link && b.codec === "none")), "");
+
+const tw1 = synRows.find((r) => r.tp === 1)!;
+const tw2 = synRows.find((r) => r.tp === 2 && r.link === "shm" && r.codec === "none")!;
+md.push("### Targets (this run)", "",
+  `- Prefill TP 2 / TP 1: ${(tw1.ttftMs / tw2.ttftMs).toFixed(2)}× (target ≥ 1.8×); decode TP 2 / TP 1: ${(tw2.decodeTokPerSec / tw1.decodeTokPerSec).toFixed(2)}× (target ≥ 1.6×).`, "");
+
+if (!args.has("--no-llama")) {
+  log("llama.cpp …");
+  let ll: LlamaCppRow[] | null = null;
+  let why = "";
+  try {
+    ll = await runLlamaCpp(syn, syntheticPrompt(PROMPT, SYN.vocabSize), QUICK ? 8 : 16, [1, 2], QUICK ? 2 : 3);
+  } catch (e) {
+    why = (e as Error).message;
+  }
+  md.push("## Peer engine: llama.cpp (node-llama-cpp) on the same synthetic GGUF", "");
+  if (ll) {
+    md.push(`node-llama-cpp ${ll[0]!.version} (prebuilt CPU binary), same file, same ${PROMPT}-token prompt.`, "",
+      "| engine | threads / ranks | prompt processing (ms) | prompt tok/s | generation tok/s |", "|---|---|---|---|---|");
+    for (const r of ll) md.push(`| llama.cpp | ${r.threads} threads | ${r.promptMs.toFixed(1)} | ${r.promptTokPerSec.toFixed(1)} | ${r.genTokPerSec.toFixed(1)} |`);
+    md.push(`| tensorwire | TP 1 | ${tw1.ttftMs.toFixed(1)} | ${((PROMPT * 1000) / tw1.ttftMs).toFixed(1)} | ${tw1.decodeTokPerSec.toFixed(1)} |`);
+    md.push(`| tensorwire | TP 2 | ${tw2.ttftMs.toFixed(1)} | ${((PROMPT * 1000) / tw2.ttftMs).toFixed(1)} | ${tw2.decodeTokPerSec.toFixed(1)} |`, "");
+    const l2 = ll.find((r) => r.threads === 2)!;
+    md.push(`Target: tensorwire TP 2 TTFT ≤ llama.cpp 2-thread prompt processing: ${tw2.ttftMs.toFixed(0)} ms vs ${l2.promptMs.toFixed(0)} ms → ratio ${(l2.promptMs / tw2.ttftMs).toFixed(2)} (≥ 1 met).`, "");
+  } else {
+    md.push(`Not run: ${why}`, "");
+  }
+}
+md.push(`Load average at the end: ${la()}.`, "");
+writeFileSync(mdPath, md.join("\n"));
+log(`wrote ${mdPath}`);
