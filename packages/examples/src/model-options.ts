@@ -3,7 +3,6 @@
 import { type CodecSpec, type FormatInfo, listFormats, resolveCodec } from "@tensorwire/quant-wasm";
 import type { CompressionScheme, LinkModel } from "@tensorwire/collectives";
 import { type CompressionPolicy, UNCOMPRESSED, paperPolicy } from "@tensorwire/tp-model";
-import type { LoadModelOptions } from "@tensorwire/tp-model/node";
 import { UsageError } from "./cli/errors.js";
 import { LINK_SYNTAX, parseLink } from "./cli/units.js";
 import { BUILTIN_NAME, builtinModelBytes } from "./builtin-model.js";
@@ -59,7 +58,7 @@ export function policyOf(a: PolicyArgs): { policy: CompressionPolicy; codec: Cod
 }
 
 export interface ModelChoice {
-  load: Pick<LoadModelOptions, "model" | "bytes" | "tokenizer">;
+  load: { model: string; bytes?: Uint8Array; tokenizer?: string };
   /** what to call it in output */
   label: string;
   builtin: boolean;
