@@ -3,7 +3,7 @@
 // (every round calls every codec once, rotated), the baseline measured in the same rounds, per call
 // the slowest rank's time, then median and spread over the rounds.
 import { writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import type { CompressionScheme, LinkModel } from "@tensorwire/collectives";
 import { spawnGroup } from "@tensorwire/collectives/node";
 import { bitsPerValue, listFormats, resolveCodec } from "@tensorwire/quant-wasm";
@@ -88,6 +88,9 @@ ranks hold bit-identical results.`,
     const scheme = o.scheme as CompressionScheme | "auto";
     const all = ["none", ...codecs];
     const task: DemoTask = { n: o.size, codecs: all, scheme, warmup: o.warmup, reps: o.reps, seed: o.seed };
+    // Timings of spinning ranks are only as good as the cores they get: say so when the machine is busy.
+    const cores = availableParallelism();
+    const loadBefore = loadavg()[0]!;
     const progress = createProgress({ label: `all-reduce ×${all.length} codecs ×${o.warmup + o.reps} rounds` });
     progress.update(0, "starting workers");
     let res: DemoRankResult[];
@@ -96,7 +99,7 @@ ranks hold bit-identical results.`,
       module: new URL("../demo/rank.js", import.meta.url),
       link,
       maxMessageBytes: Math.max(4 << 20, o.size * 4),
-      waitMode: o.world <= availableParallelism() ? "auto" : "wait",
+      waitMode: o.world <= cores ? "auto" : "wait",
     });
     try {
       progress.update(0, "running");
@@ -135,13 +138,18 @@ ranks hold bit-identical results.`,
       r.speedupP25 = quantile(ratios, 0.25);
       r.speedupP75 = quantile(ratios, 0.75);
     }
+    const load = Math.max(loadBefore, loadavg()[0]!);
+    const busy = load + o.world > cores + 0.5;
+    if (busy) {
+      err(`tensorwire: note: the machine is busy (1-minute load ${load.toFixed(1)} on ${cores} cores, plus ${o.world} ranks): timings are noisy; compare runs on an idle machine\n`);
+    }
     const mib = (o.size * 4) / 2 ** 20;
     const linkText = formatLink(link);
     if (o.json) {
       out(JSON.stringify({
         world: o.world, elements: o.size, bytes: o.size * 4,
         link: link ? { bandwidthBytesPerSec: link.bandwidthBytesPerSec, latencySec: link.latencySec, text: linkText } : null,
-        scheme, warmup: o.warmup, reps: o.reps, seed: o.seed, node: process.version,
+        scheme, warmup: o.warmup, reps: o.reps, seed: o.seed, node: process.version, cores, loadavg1: load,
         timing: "per round: the slowest rank's wall time of the call; ms = median, p25, p75, min, max over rounds",
         results: rows,
       }, null, 2) + "\n");
