@@ -6,10 +6,11 @@ import { codecsCommand } from "./commands/codecs.js";
 import { demoCommand } from "./commands/demo.js";
 import { runCommand } from "./commands/run.js";
 import { evalCommand } from "./commands/eval.js";
+import { benchCommand } from "./commands/bench.js";
 import { fetchCommand } from "./commands/fetch.js";
 
 /** Every command, in the order `tensorwire --help` lists them. */
-export const COMMANDS: readonly Command[] = [runCommand, evalCommand, demoCommand, codecsCommand, fetchCommand] as unknown as readonly Command[];
+export const COMMANDS: readonly Command[] = [runCommand, evalCommand, benchCommand, demoCommand, codecsCommand, fetchCommand] as unknown as readonly Command[];
 
 const code = await runCli(COMMANDS, process.argv.slice(2), {
   defaultCommand: "demo",

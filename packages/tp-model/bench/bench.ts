@@ -8,7 +8,8 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeSyntheticModelFile } from "../src/format/node-source.js";
-import { type E2eCase, type E2eRow, runE2e, syntheticPrompt } from "./e2e.js";
+import { syntheticPrompt } from "../src/node/latency.js";
+import { type E2eCase, type E2eRow, runE2e } from "./e2e.js";
 import { runKernelBench } from "./kernels.js";
 import { type LlamaCppRow, runLlamaCpp } from "./llama-cpp.js";
 

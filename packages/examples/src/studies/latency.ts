@@ -1,0 +1,89 @@
+// The latency study: time to first token against emulated link bandwidth, uncompressed and with
+// codecs (always, and `auto`: the collectives' link model decides per call), at one TP degree, with a
+// simple model fitted from the same run: TTFT(bw) = T0 + wire bytes / bw + all-reduce calls · latency,
+// where T0 (compute + codec + local copies) is the one fitted parameter per variant and the wire bytes
+// are the bytes each rank actually sent.
+import type { LinkModel } from "@tensorwire/collectives";
+import type { CodecSpec } from "@tensorwire/quant-wasm";
+import { type CompressionPolicy, UNCOMPRESSED, paperPolicy } from "@tensorwire/tp-model";
+import { type LatencyRow, loadModel, measureLatency, syntheticPrompt } from "@tensorwire/tp-model/node";
+
+export interface LatencyStudyOptions {
+  load: { model: string; bytes?: Uint8Array; tokenizer?: string };
+  tp: number;
+  /** links to sweep; null = shared memory */
+  links: readonly { label: string; link: LinkModel | null }[];
+  /** codecs compared with uncompressed (each "always"); the first also as "auto" */
+  codecs: readonly (CodecSpec | string)[];
+  promptTokens: number;
+  decodeTokens: number;
+  reps: number;
+  warmup?: number;
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+export interface LatencyPoint extends LatencyRow {
+  link: string;
+  bandwidthBytesPerSec: number | null;
+  latencySec: number;
+  /** TTFT of the fitted model (ms) */
+  modelMs: number;
+}
+
+export interface LatencyStudy {
+  points: LatencyPoint[];
+  variants: string[];
+  /** fitted T0 (ms) per variant */
+  t0: Record<string, number>;
+  /** the per-bandwidth winner and how `auto` compares with the better of uncompressed and the first codec */
+  summary: { link: string; best: string; bestMs: number; speedup: number; autoVsBetter: number | null }[];
+  calls: number;
+  promptTokens: number;
+}
+
+function codecLabel(c: CodecSpec | string): string {
+  return typeof c === "string" ? c : `${c.format}${c.block ? `/b${c.block}` : ""}`;
+}
+
+export async function runLatencyStudy(o: LatencyStudyOptions): Promise<LatencyStudy> {
+  const variants: { label: string; policy: CompressionPolicy }[] = [{ label: "none", policy: UNCOMPRESSED }];
+  for (const c of o.codecs) variants.push({ label: codecLabel(c), policy: paperPolicy(c as never) });
+  if (o.codecs.length) variants.push({ label: `auto (${codecLabel(o.codecs[0]!)})`, policy: paperPolicy(o.codecs[0] as never, { compress: "auto" }) });
+  const points: LatencyPoint[] = [];
+  let calls = 0;
+  const total = o.links.length * ((o.warmup ?? 1) + o.reps) * variants.length;
+  let done = 0;
+  for (const { label, link } of o.links) {
+    const model = await loadModel({ ...o.load, tp: o.tp, link, maxBatch: o.promptTokens });
+    try {
+      calls = 2 * model.config.nLayers;
+      const rows = await measureLatency(model, {
+        prompt: syntheticPrompt(o.promptTokens, model.config.vocabSize), decodeTokens: o.decodeTokens,
+        reps: o.reps, warmup: o.warmup ?? 1, variants,
+        onProgress: () => o.onProgress?.(++done, total, label),
+      });
+      for (const r of rows) points.push({ ...r, link: label, bandwidthBytesPerSec: link?.bandwidthBytesPerSec ?? null, latencySec: link?.latencySec ?? 0, modelMs: NaN });
+    } finally {
+      await model.close();
+    }
+  }
+  // fit T0 per variant: least squares of TTFT − wire time over every link (the only free parameter)
+  const wire = (p: LatencyPoint) => (p.bandwidthBytesPerSec ? (1000 * p.prefillBytes) / p.bandwidthBytesPerSec + 1000 * calls * p.latencySec : 0);
+  const t0: Record<string, number> = {};
+  for (const v of variants) {
+    const ps = points.filter((p) => p.label === v.label);
+    t0[v.label] = ps.reduce((a, p) => a + (p.ttft.median - wire(p)), 0) / Math.max(1, ps.length);
+    for (const p of ps) p.modelMs = t0[v.label]! + wire(p);
+  }
+  const summary = o.links.map(({ label }) => {
+    const ps = points.filter((p) => p.link === label);
+    const none = ps.find((p) => p.label === "none")!;
+    const fixed = ps.filter((p) => !p.label.startsWith("auto"));
+    const best = fixed.reduce((a, b) => (b.ttft.median < a.ttft.median ? b : a));
+    const first = ps.find((p) => p.label === variants[1]?.label);
+    const auto = ps.find((p) => p.label.startsWith("auto"));
+    const better = first ? Math.min(first.ttft.median, none.ttft.median) : none.ttft.median;
+    return { link: label, best: best.label, bestMs: best.ttft.median, speedup: none.ttft.median / best.ttft.median, autoVsBetter: auto ? auto.ttft.median / better : null };
+  });
+  return { points, variants: variants.map((v) => v.label), t0, summary, calls, promptTokens: o.promptTokens };
+}
