@@ -10,7 +10,7 @@ import { benchCommand } from "./commands/bench.js";
 import { fetchCommand } from "./commands/fetch.js";
 
 /** Every command, in the order `tensorwire --help` lists them. */
-export const COMMANDS: readonly Command[] = [runCommand, evalCommand, benchCommand, demoCommand, codecsCommand, fetchCommand] as unknown as readonly Command[];
+export const COMMANDS: readonly Command[] = [runCommand, evalCommand, benchCommand, demoCommand, codecsCommand, fetchCommand];
 
 const code = await runCli(COMMANDS, process.argv.slice(2), {
   defaultCommand: "demo",

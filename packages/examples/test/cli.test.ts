@@ -69,7 +69,7 @@ describe("tensorwire CLI", () => {
     }
   });
 
-  it("unexpected failures print one line and exit 1; --debug adds the stack", () => {
+  it("a failure after the work (cannot write --svg) prints one line without a stack; --debug adds the stack", () => {
     const svg = join(mkdtempSync(join(tmpdir(), "tw-cli-")), "no", "such", "dir", "x.svg");
     const r = runStatus("demo", "--size", "64", "--reps", "1", "--warmup", "0", "--codecs", "fp16", "--link", "none", "--svg", svg);
     expect(r.status).toBe(2);
