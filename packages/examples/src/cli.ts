@@ -7,13 +7,14 @@ import { demoCommand } from "./commands/demo.js";
 import { runCommand } from "./commands/run.js";
 import { evalCommand } from "./commands/eval.js";
 import { benchCommand } from "./commands/bench.js";
+import { quickstartCommand } from "./commands/quickstart.js";
 import { fetchCommand } from "./commands/fetch.js";
 
 /** Every command, in the order `tensorwire --help` lists them. */
-export const COMMANDS: readonly Command[] = [runCommand, evalCommand, benchCommand, demoCommand, codecsCommand, fetchCommand];
+export const COMMANDS: readonly Command[] = [quickstartCommand, runCommand, evalCommand, benchCommand, demoCommand, codecsCommand, fetchCommand];
 
 const code = await runCli(COMMANDS, process.argv.slice(2), {
-  defaultCommand: "demo",
+  defaultCommand: "quickstart",
   banner: "tensorwire — tensor-parallel LLM inference with compressed communication",
   examples: [
     "tensorwire demo --world 2 --link 1Gbit/s --codecs mxfp4,fp5-e2m2",
