@@ -72,7 +72,7 @@ export async function chooseModel(a: { model?: string; tokenizer?: string }, env
     return { load: { model: "builtin-synthetic.gguf", bytes: await builtinModelBytes() }, label: BUILTIN_NAME, builtin: true };
   }
   const r = resolveModel(a.model, { env, tokenizer: a.tokenizer });
-  return { load: { model: r.path, tokenizer: r.tokenizer ?? undefined }, label: r.path, builtin: false };
+  return { load: { model: r.path, tokenizer: r.tokenizer ?? undefined }, label: r.name ? `${r.name} (${r.path})` : r.path, builtin: false };
 }
 
 export function linkLabel(link: LinkModel | null): string {

@@ -114,7 +114,7 @@ get --latency.`,
     if (o.svg) writeFileSync(o.svg, svg);
     if (o.out) {
       mkdirSync(o.out, { recursive: true });
-      const slug = o.synthetic ? `synthetic-${o.synthetic.dim}` : label.split(/[\s(/]/)[0]!.replace(/[^A-Za-z0-9_-]/g, "") || "model";
+      const slug = o.synthetic ? `synthetic-${o.synthetic.dim}` : (label.split(/\s/)[0]!.split("/").pop() ?? "").replace(/\.(bin|gguf)$/, "").replace(/[^A-Za-z0-9_-]/g, "") || "model";
       writeFileSync(join(o.out, `latency-${slug}.md`), md + `\n![TTFT against link bandwidth](latency-${slug}.svg)\n`);
       writeFileSync(join(o.out, `latency-${slug}.svg`), svg);
       writeFileSync(join(o.out, `latency-${slug}.json`), JSON.stringify({ model: label, tp: o.tp, ...study }, null, 2));
