@@ -106,6 +106,7 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
   const reps = opts.reps ?? (quick ? 3 : 5);
   const log = opts.log ?? (() => {});
   const k = await loadModelKernels();
+  await k.warmUp();
   const rows: KernelBenchRow[] = [];
 
   // --- peak

@@ -97,6 +97,12 @@ export interface ModelKernels {
   exp(src: number, dst: number, n: number): void;
   /** Run the register-only peak loop; returns ≈ 96 (checked by callers); FLOPs = 96·iters. */
   fmaPeak(iters: number): number;
+  /**
+   * Run every kernel a few thousand times on tiny inputs and yield briefly, so that V8 tiers the
+   * module up from its baseline compiler (Liftoff, ≈ 4× slower here; a long call that starts in it
+   * finishes in it) before timed or latency-critical work. Leaves the allocator as it was. ≈ 30 ms.
+   */
+  warmUp(): Promise<void>;
 }
 
 const instances = new WeakMap<ModelExports, ModelKernels>();
@@ -266,6 +272,32 @@ export function instantiateModelKernels(module: WebAssembly.Module, memory: WebA
     fmaPeak(iters) {
       int("tm_fma_peak", "iters", iters);
       return ex.tm_fma_peak(iters);
+    },
+    async warmUp() {
+      const mark = top;
+      try {
+        const a = k.alloc(512), b = k.alloc(512), c = k.alloc(512), d = k.alloc(512);
+        k.f32().fill(0.5, a >>> 2, (a >>> 2) + 4 * 512); // a..d are contiguous
+        const spin = (times: number): void => {
+          for (let i = 0; i < times; i++) {
+            ex.tm_pack(a, 16, 17, 16, d);
+            ex.tm_matmul(a, 16, d, 17, 16, b, 17, 3);
+            ex.tm_matmul(a, 16, d, 17, 16, b, 17, 1);
+            ex.tm_rmsnorm(a, 16, c, b, 16, 2, 16, 1e-5);
+            ex.tm_rope(b, 16, 2, 2, 8, 0, c, c);
+            ex.tm_attention(a, 16, b, c, 16, d, 16, 2, 3, 2, 8, 1, 0, 0, d + 256);
+            ex.tm_swiglu(a, b, c, 19);
+            ex.tm_add(c, a, 19);
+            ex.tm_exp(a, c, 19);
+            ex.tm_fma_peak(8);
+          }
+        };
+        spin(2000);
+        await new Promise((r) => setTimeout(r, 20));
+        spin(200);
+      } finally {
+        top = mark;
+      }
     },
   };
   instances.set(exports, k);

@@ -79,6 +79,12 @@ describe("module and binding", () => {
     });
   });
 
+  it("warmUp runs every kernel and leaves the allocator as it was", async () => {
+    const m = k.mark();
+    await k.warmUp();
+    expect(k.mark()).toBe(m);
+  });
+
   it("tm_fma_peak returns its fixed point (96) and a defined value for 0 iterations", () => {
     expect(k.fmaPeak(1000)).toBeCloseTo(96, 4);
     expect(k.fmaPeak(0)).toBeCloseTo(4 * (0 + 0.1 + 0.2 + 0.3 + 0.4 + 0.5 + 0.6 + 0.7 + 0.8 + 0.9 + 1.1 + 1.2), 4);
