@@ -71,15 +71,38 @@ export function formatTopHelp(commands: readonly Command[], opts: CliOptions): s
   return lines.join("\n") + "\n";
 }
 
+let guarded = false;
+
+/**
+ * Process-wide guards of the real CLI: a closed stdout/stderr pipe (`tensorwire run | head`) ends the
+ * process quietly instead of with an EPIPE stack; an error that escapes a command's promise chain
+ * (an unhandled rejection, an exception in a callback) is reported like any other (exit 1).
+ */
+function installProcessGuards(debug: boolean): void {
+  if (guarded) return;
+  guarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+  const fatal = (e: unknown) => { process.exit(reportError(e, debug)); };
+  process.on("uncaughtException", fatal);
+  process.on("unhandledRejection", fatal);
+}
+
 /**
  * Runs the command line `argv` (without node and the script) and returns the exit code. Never throws:
- * every error is reported on stderr (see reportError).
+ * every error is reported on stderr (see reportError). Without `opts.out`/`opts.err` (the real CLI)
+ * it also installs the process guards (EPIPE, errors escaping a command).
  */
 export async function runCli(commands: readonly Command[], argv: readonly string[], opts: CliOptions): Promise<number> {
   const env = opts.env ?? process.env;
   const out = opts.out ?? ((s: string) => { process.stdout.write(s); });
   const err = opts.err ?? ((s: string) => { process.stderr.write(s); });
   const debug = debugEnabled(argv, env);
+  if (!opts.out && !opts.err) installProcessGuards(debug);
   argv = argv.filter((a) => a !== "--debug"); // global, wherever it is (already read above)
   try {
     const byName = new Map<string, Command>();
