@@ -205,6 +205,19 @@ describe("tm_rmsnorm", () => {
     check(1, 17, x, 17, new Float32Array(17).fill(1), 0);
     check(2, 5, new Float32Array(10), 5, new Float32Array(5).fill(1), 1e-5); // zeros → 0
   });
+
+  it("in place (y = x, same stride)", () => {
+    scoped(() => {
+      const r = rng(13);
+      const m = 3, n = 37, ld = 40;
+      const x = randomArray(r, m * ld, 5), w = randomArray(r, n);
+      const xp = put(k, x), wp = put(k, w);
+      k.rmsnorm(xp, ld, wp, xp, ld, m, n, 1e-5);
+      const want = x.slice();
+      refRmsnorm(x, ld, w, want, ld, m, n, 1e-5);
+      expect(firstClose(get(k, xp, m * ld), want, 3e-7, 0)).toBe(-1);
+    });
+  });
 });
 
 describe("tm_rope (bit-exact)", () => {
