@@ -5,7 +5,7 @@
 // shared memory (the communicator stages it in and copies the result back).
 import type { AllReduceOptions, Communicator } from "@tensorwire/collectives";
 import { bytesFor, resolveCodec } from "@tensorwire/quant-wasm";
-import { type CallSite, type CompressionPolicy, type Phase, matchRule } from "./policy.js";
+import { type CallSite, type CompressionPolicy, type OutlierChannels, type Phase, matchRule, outlierChannelsOf } from "./policy.js";
 
 /** What the all-reduces of a forward pass did on this rank. */
 export interface ReduceTotals {
@@ -29,12 +29,47 @@ interface PreparedRule {
   readonly options: AllReduceOptions;
   /** bytes of n values with the rule's codec */
   readonly packedBytes: (n: number) => number;
+  readonly outliers: PreparedOutliers | null;
+}
+
+/** A rule's outlier channels, resolved once per policy (per-layer channel lists cached on first use). */
+interface PreparedOutliers {
+  readonly spec: OutlierChannels;
+  readonly options: AllReduceOptions;
+  readonly packedBytes: (n: number) => number;
+  /** layer → 1 for an outlier channel, 0 else (length dim); null when the layer has none */
+  readonly masks: Map<number, Uint8Array | null>;
+}
+
+function prepareOutliers(o: OutlierChannels | undefined, scheme: AllReduceOptions["scheme"]): PreparedOutliers | null {
+  if (!o) return null;
+  const spec = o.codec === "none" ? null : resolveCodec(o.codec);
+  return {
+    spec: o,
+    options: spec === null ? { compress: false } : { codec: spec, compress: true, scheme },
+    packedBytes: spec === null ? (n: number) => 4 * n : (n: number) => bytesFor(spec, n),
+    masks: new Map(),
+  };
+}
+
+function outlierMask(p: PreparedOutliers, layer: number): Uint8Array | null {
+  let m = p.masks.get(layer);
+  if (m === undefined) {
+    const ch = outlierChannelsOf(p.spec, layer);
+    m = ch.length === 0 ? null : new Uint8Array(p.spec.dim);
+    for (const c of ch) m![c] = 1;
+    p.masks.set(layer, m);
+  }
+  return m;
 }
 
 /** The all-reduce region crossing of one rank, bound to its communicator and compression policy. */
 export class TensorParallelRegion {
   private prepared: PreparedRule[] = [];
   private policy!: CompressionPolicy;
+  /** staging for calls with outlier channels: the dim − k ordinary channels and the k outliers of each row */
+  private mainBuf = new Float32Array(0);
+  private sideBuf = new Float32Array(0);
   readonly totals: ReduceTotals = emptyReduceTotals();
 
   constructor(readonly comm: Communicator, policy: CompressionPolicy) {
@@ -49,7 +84,11 @@ export class TensorParallelRegion {
       const options: AllReduceOptions = spec === null
         ? { compress: false }
         : { codec: spec, compress: r.compress ?? true, scheme: r.scheme ?? "auto" };
-      return { options, packedBytes: spec === null ? (n: number) => 4 * n : (n: number) => bytesFor(spec, n) };
+      return {
+        options,
+        packedBytes: spec === null ? (n: number) => 4 * n : (n: number) => bytesFor(spec, n),
+        outliers: spec === null ? null : prepareOutliers(r.outliers, options.scheme),
+      };
     });
   }
 
@@ -71,15 +110,54 @@ export class TensorParallelRegion {
       t.wireBytes += 4 * n;
     } else {
       const p = this.prepared[rule]!;
-      this.comm.allReduce(data, p.options);
-      if (this.comm.stats.last?.codec) {
-        t.compressedElements += n;
-        t.wireBytes += p.packedBytes(n);
+      const mask = p.outliers ? outlierMask(p.outliers, layer) : null;
+      if (mask) {
+        this.reduceWithOutliers(data, rule, p, p.outliers!, mask);
       } else {
-        t.wireBytes += 4 * n;
+        this.comm.allReduce(data, p.options);
+        if (this.comm.stats.last?.codec) {
+          t.compressedElements += n;
+          t.wireBytes += p.packedBytes(n);
+        } else {
+          t.wireBytes += 4 * n;
+        }
       }
     }
     t.ms += performance.now() - t0;
+  }
+
+  /**
+   * Outlier channels: split each row into its dim − k ordinary channels (packed, rows after rows, into
+   * one message for the rule's codec) and its k outlier channels (a second message, rows × k, for
+   * the outlier codec); all-reduce both, then put every value back in its place. The result is the
+   * same on every rank because both all-reduces are.
+   */
+  private reduceWithOutliers(data: Float32Array, rule: number, p: PreparedRule, o: PreparedOutliers, mask: Uint8Array): void {
+    const dim = o.spec.dim;
+    const n = data.length;
+    if (n % dim !== 0) throw new RangeError(`compression policy rule ${rule}: outliers.dim ${dim} does not divide the all-reduced message of ${n} values`);
+    const rows = n / dim;
+    let k = 0;
+    for (let c = 0; c < dim; c++) k += mask[c]!;
+    const nMain = rows * (dim - k), nSide = rows * k;
+    if (this.mainBuf.length < nMain) this.mainBuf = new Float32Array(nMain);
+    if (this.sideBuf.length < nSide) this.sideBuf = new Float32Array(nSide);
+    const main = this.mainBuf.subarray(0, nMain), side = this.sideBuf.subarray(0, nSide);
+    let a = 0, b = 0;
+    for (let i = 0, r = 0; r < rows; r++) for (let c = 0; c < dim; c++, i++) {
+      if (mask[c]) side[b++] = data[i]!;
+      else main[a++] = data[i]!;
+    }
+    const t = this.totals;
+    this.comm.allReduce(main, p.options);
+    const mainCompressed = !!this.comm.stats.last?.codec;
+    this.comm.allReduce(side, o.options);
+    const sideCompressed = !!this.comm.stats.last?.codec;
+    if (mainCompressed) t.compressedElements += nMain;
+    if (sideCompressed) t.compressedElements += nSide;
+    t.wireBytes += (mainCompressed ? p.packedBytes(nMain) : 4 * nMain) + (sideCompressed ? o.packedBytes(nSide) : 4 * nSide);
+    a = 0; b = 0;
+    for (let i = 0, r = 0; r < rows; r++) for (let c = 0; c < dim; c++, i++) data[i] = mask[c] ? side[b++]! : main[a++]!;
   }
 
   resetTotals(): void {

@@ -23,6 +23,38 @@ export interface CompressionRule {
   scheme?: CompressionScheme | "auto";
   /** true: always; "auto": only where the link model says it pays (collectives' cost model). Default true */
   compress?: CompressWhen;
+  /**
+   * Outlier channels (Dong et al., arXiv 2411.07942): these channels of every row of the message are
+   * taken out before compression and all-reduced separately with `outliers.codec`; the codec of the
+   * rule compresses the remaining dim − k channels of each row. Matters only when the rule compresses.
+   */
+  outliers?: OutlierChannels;
+}
+
+/** How the outlier channels are all-reduced: 16-bit casts, or "none" = uncompressed f32. */
+export type OutlierCodec = "bf16" | "fp16" | "none";
+
+/**
+ * Channels of the all-reduced activations kept out of the block codec. A message is `rows × dim`
+ * row-major f32 (one row per position); channel c of row r is element r·dim + c.
+ */
+export interface OutlierChannels {
+  /** values per row (the model's dim); a message whose length it does not divide is an error */
+  dim: number;
+  /**
+   * channel indices in 0..dim−1 (distinct), the same for every layer the rule matches; or a map from
+   * layer index to that layer's channels (layers absent from the map have none)
+   */
+  channels: readonly number[] | Readonly<Record<number, readonly number[]>>;
+  /** codec of the outlier channels' all-reduce */
+  codec: OutlierCodec;
+}
+
+/** The outlier channels of `layer` under `o` (empty when none): sorted ascending. */
+export function outlierChannelsOf(o: OutlierChannels | undefined, layer: number): readonly number[] {
+  if (!o) return [];
+  const c = Array.isArray(o.channels) ? o.channels : (o.channels as Readonly<Record<number, readonly number[]>>)[layer] ?? [];
+  return [...c].sort((a, b) => a - b);
 }
 
 export interface CompressionPolicy {
@@ -40,6 +72,36 @@ export function paperPolicy(codec: CodecArg, options: { scheme?: CompressionSche
   if (codec === "none" || options.compress === false) return UNCOMPRESSED;
   const phase = options.phase ?? "prefill";
   return { rules: [{ codec, scheme: options.scheme ?? "auto", compress: options.compress ?? true, ...(phase === "both" ? {} : { phase }) }] };
+}
+
+const OUTLIER_CODECS = new Set(["bf16", "fp16", "none"]);
+
+function checkChannels(at: string, c: unknown, dim: number): void {
+  if (!Array.isArray(c)) throw new TypeError(`${at} must be an array of channel indices`);
+  const seen = new Set<number>();
+  for (const x of c) {
+    if (!Number.isInteger(x) || x < 0 || x >= dim) throw new RangeError(`${at}: channel ${String(x)} is not in 0..${dim - 1}`);
+    if (seen.has(x)) throw new RangeError(`${at}: channel ${x} is listed twice`);
+    seen.add(x);
+  }
+}
+
+function checkOutliers(at: string, o: unknown, nLayers: number): void {
+  if (o === null || typeof o !== "object") throw new TypeError(`${at}: outliers must be an object { dim, channels, codec }`);
+  const { dim, channels, codec } = o as OutlierChannels;
+  if (!(Number.isInteger(dim) && dim >= 1)) throw new RangeError(`${at}: outliers.dim must be a positive integer, got ${String(dim)}`);
+  if (!OUTLIER_CODECS.has(codec)) throw new TypeError(`${at}: outliers.codec must be "bf16", "fp16" or "none", got ${String(codec)}`);
+  if (Array.isArray(channels)) {
+    checkChannels(`${at}: outliers.channels`, channels, dim);
+  } else if (channels !== null && typeof channels === "object") {
+    for (const [key, c] of Object.entries(channels)) {
+      const l = Number(key);
+      if (!Number.isInteger(l) || l < 0 || l >= nLayers || String(l) !== key) throw new RangeError(`${at}: outliers.channels has layer ${key}, not in 0..${nLayers - 1}`);
+      checkChannels(`${at}: outliers.channels[${key}]`, c, dim);
+    }
+  } else {
+    throw new TypeError(`${at}: outliers.channels must be an array of channel indices or a map layer → channels`);
+  }
 }
 
 const SITES = new Set(["attention", "mlp"]);
@@ -63,6 +125,7 @@ export function checkPolicy(policy: unknown, nLayers: number): CompressionPolicy
     if (r.minElements !== undefined && !(Number.isInteger(r.minElements) && r.minElements >= 0)) throw new RangeError(`${at}: minElements must be a non-negative integer`);
     if (r.codec === undefined || r.codec === null) throw new TypeError(`${at}: codec is required ("none" for uncompressed)`);
     if (r.compress !== undefined && r.compress !== true && r.compress !== false && r.compress !== "auto") throw new TypeError(`${at}: compress must be true, false or "auto"`);
+    if (r.outliers !== undefined) checkOutliers(at, r.outliers, nLayers);
   });
   return { rules };
 }
