@@ -9,9 +9,10 @@ import { evalCommand } from "./commands/eval.js";
 import { benchCommand } from "./commands/bench.js";
 import { quickstartCommand } from "./commands/quickstart.js";
 import { fetchCommand } from "./commands/fetch.js";
+import { studyCommand } from "./commands/study.js";
 
 /** Every command, in the order `tensorwire --help` lists them. */
-export const COMMANDS: readonly Command[] = [quickstartCommand, runCommand, evalCommand, benchCommand, demoCommand, codecsCommand, fetchCommand];
+export const COMMANDS: readonly Command[] = [quickstartCommand, runCommand, evalCommand, benchCommand, demoCommand, codecsCommand, fetchCommand, studyCommand];
 
 const code = await runCli(COMMANDS, process.argv.slice(2), {
   defaultCommand: "quickstart",
