@@ -282,6 +282,19 @@ describe("tm_attention", () => {
     for (const cfg of CONFIGS) for (const m of [0, 1, 2, 3, 5, 17]) for (const pos0 of [0, 1, 9]) run(m, pos0, cfg, r);
   });
 
+  it("a prefill row equals the decode call at its position bit for bit (result depends only on the row's keys)", () => {
+    const r = rng(14);
+    for (const [nh, hs, kvMul] of [[4, 16, 2], [3, 5, 1], [2, 64, 1]] as const) scoped(() => {
+      const m = 11, pos0 = 6, T = pos0 + m;
+      const ld = nh * hs, ldkv = Math.ceil(nh / kvMul) * hs;
+      const qp = put(k, randomArray(r, m * ld)), kp = put(k, randomArray(r, T * ldkv)), vp = put(k, randomArray(r, T * ldkv));
+      const o1 = k.alloc(m * ld), o2 = k.alloc(m * ld), sc = k.alloc(T);
+      k.attention(qp, ld, kp, vp, ldkv, o1, ld, m, pos0, nh, hs, kvMul, 0, 0, sc);
+      for (let i = 0; i < m; i++) k.attention(qp + i * ld * 4, ld, kp, vp, ldkv, o2 + i * ld * 4, ld, 1, pos0 + i, nh, hs, kvMul, 0, 0, sc);
+      expect(firstBitDiff(get(k, o1, m * ld), get(k, o2, m * ld))).toBe(-1);
+    });
+  });
+
   it("long context (decode at pos 300, prefill of 64)", () => {
     const r = rng(9);
     run(1, 300, [4, 64, 2, 0, 0], r);
