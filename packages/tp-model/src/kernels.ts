@@ -118,6 +118,10 @@ function int(kernel: string, name: string, v: number, min = 0): void {
  * Idempotent: the same (module, memory) pair gives the same object, with one allocator.
  */
 export function instantiateModelKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): ModelKernels {
+  if (!(memory instanceof WebAssembly.Memory)) throw new TypeError("model.wasm: memory must be a WebAssembly.Memory");
+  if (typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer) {
+    throw new TypeError("model.wasm: memory must not be shared (each rank's model kernels run on their own growable memory)");
+  }
   const exports = loader.instantiate(module, memory);
   const hit = instances.get(exports);
   if (hit) return hit;

@@ -3,7 +3,9 @@
 // tm_rope are compared bit for bit; the rest within stated tolerances. Canary values around every
 // output region check that nothing outside it is written.
 import { beforeAll, describe, expect, it } from "vitest";
-import { type ModelKernels, loadModelKernels, MODEL_ABI_VERSION } from "../src/kernels.js";
+import {
+  type ModelKernels, MODEL_ABI_VERSION, bundledModelWasmBytes, compileModelModule, instantiateModelKernels, loadModelKernels,
+} from "../src/kernels.js";
 import {
   fmaPeakFlops, refAdd, refAttention, refMatmul, refPack, refPanelFloats, refRmsnorm, refRope, refSwiglu,
 } from "../src/reference/index.js";
@@ -34,6 +36,17 @@ describe("module and binding", () => {
     expect(k.heapBase % 64).toBe(0);
     expect(k.heapBase).toBeGreaterThan(0);
     expect(k.memory.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it("instantiates on any non-shared memory (with or without a maximum), once per memory; rejects others", async () => {
+    const mod = await compileModelModule();
+    expect(await compileModelModule(bundledModelWasmBytes())).toBeInstanceOf(WebAssembly.Module);
+    const mem = new WebAssembly.Memory({ initial: 2 });
+    const a = instantiateModelKernels(mod, mem);
+    expect(instantiateModelKernels(mod, mem)).toBe(a);
+    expect(a.alloc(1)).toBe(a.heapBase);
+    expect(() => instantiateModelKernels(mod, new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true }))).toThrow(/must not be shared/);
+    await expect(loadModelKernels(new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9]))).rejects.toThrow(/model\.wasm/);
   });
 
   it("alloc is 64-byte aligned, grows the memory, and f32() follows the growth", () => {
