@@ -30,6 +30,38 @@ interface PreparedRule {
   /** bytes of n values with the rule's codec */
   readonly packedBytes: (n: number) => number;
   readonly outliers: PreparedOutliers | null;
+  /** rotation run length and its ±1 signs, or null */
+  readonly rotate: { readonly h: number; readonly signs: Float32Array } | null;
+}
+
+/** The fixed signs D of the randomized Hadamard rotation of length h (xorshift32 from a constant seed). */
+export function rotationSigns(h: number): Float32Array {
+  const s = new Float32Array(h);
+  let x = 0x9e3779b9 >>> 0;
+  for (let i = 0; i < h; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    s[i] = x & 1 ? -1 : 1;
+  }
+  return s;
+}
+
+/** In place, every full run of h values: x ← H·D·x/√h (inverse = false) or x ← D·H·x/√h (inverse). */
+export function rotateRuns(x: Float32Array, h: number, signs: Float32Array, inverse: boolean): void {
+  const runs = Math.floor(x.length / h);
+  const norm = 1 / Math.sqrt(h);
+  for (let r = 0; r < runs; r++) {
+    const o = r * h;
+    if (!inverse) for (let i = 0; i < h; i++) x[o + i] = x[o + i]! * signs[i]!;
+    for (let len = 1; len < h; len <<= 1) {
+      for (let i = 0; i < h; i += len << 1) for (let j = i; j < i + len; j++) {
+        const a = x[o + j]!, b = x[o + j + len]!;
+        x[o + j] = a + b;
+        x[o + j + len] = a - b;
+      }
+    }
+    if (inverse) for (let i = 0; i < h; i++) x[o + i] = x[o + i]! * norm * signs[i]!;
+    else for (let i = 0; i < h; i++) x[o + i] = x[o + i]! * norm;
+  }
 }
 
 /** A rule's outlier channels, resolved once per policy (per-layer channel lists cached on first use). */
@@ -88,6 +120,7 @@ export class TensorParallelRegion {
         options,
         packedBytes: spec === null ? (n: number) => 4 * n : (n: number) => bytesFor(spec, n),
         outliers: spec === null ? null : prepareOutliers(r.outliers, options.scheme),
+        rotate: spec === null || r.rotate === undefined ? null : { h: r.rotate, signs: rotationSigns(r.rotate) },
       };
     });
   }
@@ -114,7 +147,7 @@ export class TensorParallelRegion {
       if (mask) {
         this.reduceWithOutliers(data, rule, p, p.outliers!, mask);
       } else {
-        this.comm.allReduce(data, p.options);
+        this.compressedReduce(data, p);
         if (this.comm.stats.last?.codec) {
           t.compressedElements += n;
           t.wireBytes += p.packedBytes(n);
@@ -149,7 +182,7 @@ export class TensorParallelRegion {
       else main[a++] = data[i]!;
     }
     const t = this.totals;
-    this.comm.allReduce(main, p.options);
+    this.compressedReduce(main, p);
     const mainCompressed = !!this.comm.stats.last?.codec;
     this.comm.allReduce(side, o.options);
     const sideCompressed = !!this.comm.stats.last?.codec;
@@ -158,6 +191,13 @@ export class TensorParallelRegion {
     t.wireBytes += (mainCompressed ? p.packedBytes(nMain) : 4 * nMain) + (sideCompressed ? o.packedBytes(nSide) : 4 * nSide);
     a = 0; b = 0;
     for (let i = 0, r = 0; r < rows; r++) for (let c = 0; c < dim; c++, i++) data[i] = mask[c] ? side[b++]! : main[a++]!;
+  }
+
+  /** The rule's all-reduce of the values its codec sees, rotated around it when the rule says so. */
+  private compressedReduce(x: Float32Array, p: PreparedRule): void {
+    if (p.rotate) rotateRuns(x, p.rotate.h, p.rotate.signs, false);
+    this.comm.allReduce(x, p.options);
+    if (p.rotate) rotateRuns(x, p.rotate.h, p.rotate.signs, true);
   }
 
   resetTotals(): void {

@@ -29,6 +29,15 @@ export interface CompressionRule {
    * rule compresses the remaining dim − k channels of each row. Matters only when the rule compresses.
    */
   outliers?: OutlierChannels;
+  /**
+   * Rotate before compressing (QuaRot / QuIP#-style incoherence processing): every consecutive run of
+   * `rotate` values of the message the block codec sees (a power of two, 2–4096) is multiplied by the
+   * orthonormal randomized Hadamard matrix H·D/√rotate (D: fixed ±1 signs, the same on every rank)
+   * before quantization, and the reduced sum by its inverse after. The sum is linear, so only the
+   * quantization error changes: it is spread evenly over the run. A tail shorter than `rotate` is
+   * not rotated. Free on the wire. Matters only when the rule compresses.
+   */
+  rotate?: number;
 }
 
 /** How the outlier channels are all-reduced: 16-bit casts, or "none" = uncompressed f32. */
@@ -126,6 +135,9 @@ export function checkPolicy(policy: unknown, nLayers: number): CompressionPolicy
     if (r.codec === undefined || r.codec === null) throw new TypeError(`${at}: codec is required ("none" for uncompressed)`);
     if (r.compress !== undefined && r.compress !== true && r.compress !== false && r.compress !== "auto") throw new TypeError(`${at}: compress must be true, false or "auto"`);
     if (r.outliers !== undefined) checkOutliers(at, r.outliers, nLayers);
+    if (r.rotate !== undefined && !(Number.isInteger(r.rotate) && r.rotate >= 2 && r.rotate <= 4096 && (r.rotate & (r.rotate - 1)) === 0)) {
+      throw new RangeError(`${at}: rotate must be a power of two 2–4096, got ${String(r.rotate)}`);
+    }
   });
   return { rules };
 }

@@ -9,6 +9,7 @@ import { referenceDequantize, referenceDequantizeAccumulate, referenceQuantize }
 import { spawnGroup, type Group } from "@tensorwire/collectives/node";
 import { checkPolicy, type CompressionPolicy } from "../src/index.js";
 import { outlierChannelsOf } from "../src/policy.js";
+import { rotateRuns, rotationSigns } from "../src/mappings.js";
 // @ts-expect-error plain-JS worker helper (workers run compiled code)
 import { input } from "./workers/outliers.mjs";
 
@@ -135,6 +136,35 @@ for (const p of [2, 3]) {
       }
     });
 
+    it("rotate: the reduce equals D·H/√h · Σ_q decode(quantize(H·D·x_q/√h)) bit for bit on every rank, with and without outliers", async () => {
+      const dim = 64, rows = 5, hot = [9];
+      const specs = [resolveCodec("int4", { block: 32, scale: "fp16" }), resolveCodec("nvfp4")];
+      const cases: Case[] = [];
+      for (const main of specs) for (const h of [16, 64]) {
+        cases.push({ rows, dim, hot, seed: h, nLayers: 1, policy: { rules: [{ codec: main, scheme: "allgather", rotate: h }] } });
+        cases.push({ rows, dim, hot, seed: h + 1, nLayers: 1, policy: { rules: [{ codec: main, scheme: "allgather", rotate: h, outliers: { dim, channels: hot, codec: "bf16" } }] } });
+      }
+      const reps = await run(cases);
+      cases.forEach((c, i) => {
+        const rule0 = c.policy.rules[0]!;
+        const main = rule0.codec as CodecSpec, h = rule0.rotate!, signs = rotationSigns(h);
+        const ch = rule0.outliers ? hot : [];
+        const inputs = Array.from({ length: p }, (_, q) => makeInput(rows, dim, q, c.seed, hot));
+        const split = (x: Float32Array, want: boolean) => Float32Array.from(Array.from(x).filter((_, j) => ch.includes(j % dim) === want));
+        const mains = inputs.map((x) => { const m = split(x, false); rotateRuns(m, h, signs, false); return m; });
+        const m = allgatherSum(main, mains);
+        rotateRuns(m, h, signs, true);
+        const side = ch.length ? allgatherSum(resolveCodec("bf16"), inputs.map((x) => split(x, true))) : new Float32Array(0);
+        const want = new Float32Array(rows * dim);
+        let a = 0, b = 0;
+        for (let j = 0; j < want.length; j++) want[j] = ch.includes(j % dim) ? side[b++]! : m[a++]!;
+        const what = `${main.format} rotate ${h}${ch.length ? " + outliers" : ""}`;
+        expect(reps[i]![0]!.error, what).toBeUndefined();
+        expect(Float32Array.from(reps[i]![0]!.values!), what).toEqual(want);
+        for (let q = 1; q < p; q++) expect(reps[i]![q]!.hash, what).toBe(reps[i]![0]!.hash);
+      });
+    });
+
     it("a message the row width does not divide is a clear error on every rank (no hang); uncompressed rules ignore outliers", async () => {
       const dim = 16;
       const reps = await run([
@@ -150,6 +180,36 @@ for (const p of [2, 3]) {
     });
   });
 }
+
+/** x ← H·D·x/√h per run with H from its definition, H[i][j] = (−1)^popcount(i & j), in f64. */
+function naiveRotate(x: Float32Array, h: number, signs: Float32Array): Float64Array {
+  const out = Float64Array.from(x);
+  const pop = (v: number) => { let c = 0; while (v) { c += v & 1; v >>>= 1; } return c; };
+  for (let o = 0; o + h <= x.length; o += h) for (let i = 0; i < h; i++) {
+    let acc = 0;
+    for (let j = 0; j < h; j++) acc += (pop(i & j) & 1 ? -1 : 1) * signs[j]! * x[o + j]!;
+    out[o + i] = acc / Math.sqrt(h);
+  }
+  return out;
+}
+
+describe("randomized Hadamard rotation (rule.rotate)", () => {
+  it("rotateRuns equals the matrix definition (f32 rounding), leaves a short tail alone, and its inverse restores x", () => {
+    for (const [n, h] of [[64, 64], [100, 32], [7, 8], [0, 16], [48, 2], [4096, 4096]] as const) {
+      const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.3) * (i % 5 === 0 ? 40 : 1));
+      const signs = rotationSigns(h);
+      expect(signs.every((v) => v === 1 || v === -1)).toBe(true);
+      const y = x.slice();
+      rotateRuns(y, h, signs, false);
+      const want = naiveRotate(x, h, signs);
+      const amax = Math.max(1e-30, ...Array.from(x, Math.abs));
+      for (let i = 0; i < n; i++) expect(Math.abs(y[i]! - want[i]!), `n ${n} h ${h} i ${i}`).toBeLessThanOrEqual(amax * 2e-6 * Math.log2(h));
+      for (let i = n - (n % h); i < n; i++) expect(y[i]).toBe(x[i]);
+      rotateRuns(y, h, signs, true);
+      for (let i = 0; i < n; i++) expect(Math.abs(y[i]! - x[i]!)).toBeLessThanOrEqual(amax * 4e-6 * Math.log2(h));
+    }
+  });
+});
 
 describe("outliers in checkPolicy", () => {
   const pol = (outliers: unknown): unknown => ({ rules: [{ codec: "mxfp4", outliers }] });
@@ -174,6 +234,9 @@ describe("outliers in checkPolicy", () => {
   ])("rejects %j", (o, msg) => {
     expect(() => checkPolicy(pol(o), 5)).toThrow(msg);
     expect(() => checkPolicy(pol(o), 5)).toThrow(/compression policy rule 0/);
+  });
+  it.each([0, 1, 3, 48, 8192, 2.5, "32"])("rejects rotate %j", (h) => {
+    expect(() => checkPolicy({ rules: [{ codec: "int4", rotate: h }] } as unknown as CompressionPolicy, 5)).toThrow(/compression policy rule 0: rotate must be a power of two 2–4096/);
   });
   it("outlierChannelsOf: sorted, per layer, empty when absent", () => {
     expect(outlierChannelsOf({ dim: 8, channels: [5, 1], codec: "bf16" }, 3)).toEqual([1, 5]);
