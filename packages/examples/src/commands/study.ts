@@ -75,6 +75,7 @@ quality-frontier.svg into --out. --quick: a few stories, one configuration per f
           bar!.update(d);
         },
         log: (line) => { bar?.done(); phase = ""; err(`${line}\n`); },
+        onPartial: (partial) => { for (const f of writeQualityStudy(partial, o.out)) err(`wrote ${f} (TP ${partial.rows[partial.rows.length - 1]!.tp} done)\n`); },
       });
     } catch (e) {
       throw new CliError(`study quality failed: ${(e as Error).message}`, { cause: e });

@@ -19,8 +19,8 @@ export type Scheme = Extract<CompressionScheme, "allgather" | "two-shot">;
 
 /** One configuration of the study: a policy, how it is labelled and what it costs on the wire. */
 export interface StudyVariant extends QualityVariant {
-  /** "grid": one codec everywhere; "outliers", "allocation", "sensitivity": the ideas */
-  kind: "grid" | "outliers" | "allocation" | "sensitivity";
+  /** "grid": one codec everywhere; "outliers", "allocation", "rotation", "sensitivity": the ideas */
+  kind: "grid" | "outliers" | "allocation" | "rotation" | "sensitivity";
   /** chart series / table group, e.g. "4-bit floats" */
   family: string;
   scheme: Scheme;
@@ -31,7 +31,8 @@ export interface StudyVariant extends QualityVariant {
 
 export interface StudyRow {
   tp: number;
-  set: "sweep" | "final";
+  /** "calibration": on the model-generated calibration text (the per-site sensitivity) */
+  set: "sweep" | "final" | "calibration";
   kind: StudyVariant["kind"];
   family: string;
   label: string;
@@ -78,6 +79,8 @@ export interface QualityStudyOptions {
   command: string;
   onProgress?: (phase: string, done: number, total: number) => void;
   log?: (line: string) => void;
+  /** called with the results so far after each TP degree (the command writes the files each time) */
+  onPartial?: (partial: QualityStudyResult) => void;
 }
 
 export interface QualityStudyResult {
@@ -182,13 +185,28 @@ function outlierVariants(bases: readonly CodecSpec[], ks: readonly number[], cal
   return v;
 }
 
-/** Per-site bit allocation: the `n` most sensitive call sites get `hi`, the rest `lo`. */
-function allocationVariant(sites: readonly { site: CallSite; layer: number }[], hi: CodecSpec, lo: CodecSpec, nLayers: number, dim: number): StudyVariant {
+/** Per-site bit allocation: the given call sites get `hi`, the rest `lo` (optionally rotated). */
+function allocationVariant(sites: readonly { site: CallSite; layer: number }[], hi: CodecSpec, lo: CodecSpec, nLayers: number, dim: number, rotate?: number): StudyVariant {
   const rules: CompressionRule[] = sites.map((s) => ({ codec: hi, scheme: "allgather", site: s.site, layers: [s.layer] }));
-  rules.push({ codec: lo, scheme: "allgather" });
+  rules.push({ codec: lo, scheme: "allgather", ...(rotate ? { rotate } : {}) });
   const policy: CompressionPolicy = { rules };
   const where = sites.map((s) => `${s.site}@${s.layer}`).join(", ");
-  return { kind: "allocation", family: "per-site allocation", scheme: "allgather", codec: specLabel(lo), label: `${specLabel(lo)}, ${where} in ${specLabel(hi)}`, policy, bitsPerValue: policyBitsPerValue(policy, nLayers, dim), note: where };
+  const lo$ = `${specLabel(lo)}${rotate ? ` rotated/${rotate}` : ""}`;
+  return { kind: "allocation", family: "per-site allocation", scheme: "allgather", codec: specLabel(lo), label: `${lo$}, ${where} in ${specLabel(hi)}`, policy, bitsPerValue: policyBitsPerValue(policy, nLayers, dim), note: where };
+}
+
+/** Per-site bit allocation by a map: each (layer, site) gets `assign(site, layer)`. */
+function mixVariant(name: string, assign: (site: CallSite, layer: number) => CodecSpec, nLayers: number, dim: number): StudyVariant {
+  const rules: CompressionRule[] = [];
+  for (let l = 0; l < nLayers; l++) for (const site of SITES) rules.push({ codec: assign(site, l), scheme: "allgather", site, layers: [l] });
+  const policy: CompressionPolicy = { rules };
+  return { kind: "allocation", family: "per-site allocation", scheme: "allgather", codec: specLabel(assign("attention", 0)), label: name, policy, bitsPerValue: policyBitsPerValue(policy, nLayers, dim), note: "mix" };
+}
+
+/** A codec everywhere with the randomized Hadamard rotation of runs of `h` values. */
+function rotationVariant(spec: CodecSpec, h: number, nLayers: number, dim: number): StudyVariant {
+  const policy: CompressionPolicy = { rules: [{ codec: spec, scheme: "allgather", rotate: h }] };
+  return { kind: "rotation", family: "Hadamard rotation", scheme: "allgather", codec: specLabel(spec), label: `${specLabel(spec)} rotated/${h}`, policy, bitsPerValue: policyBitsPerValue(policy, nLayers, dim), note: `h=${h}` };
 }
 
 function toRow(r: QualityRow, v: StudyVariant, tp: number, set: StudyRow["set"], windows: number): StudyRow {
@@ -250,7 +268,15 @@ export async function runQualityStudy(o: QualityStudyOptions): Promise<QualitySt
       const mx = resolveCodec("mxfp4"), nv = resolveCodec("nvfp4"), q8 = resolveCodec("q8_0");
       const sens = o.quick ? [] : sensitivityVariants(mx, nLayers, dim);
       const outl = outlierVariants(o.quick ? [mx] : [mx, nv, resolveCodec("int4", { block: 32, scale: "fp16" })], o.quick ? [1] : [1, 2, 4], cal, dim, nLayers);
-      const first: StudyVariant[] = [...grid, ...sens, ...outl];
+      const int4 = (block: number) => resolveCodec("int4", { block, scale: "fp16" });
+      const rot = o.quick ? [] : [rotationVariant(int4(32), 32, nLayers, dim), rotationVariant(int4(64), 16, nLayers, dim), rotationVariant(int4(128), 32, nLayers, dim),
+        rotationVariant(mx, 64, nLayers, dim), rotationVariant(nv, 64, nLayers, dim)];
+      const first: StudyVariant[] = [...grid, ...outl, ...rot];
+      // per-site sensitivity on the calibration text (disjoint from the evaluation stories)
+      if (sens.length) {
+        const rs = await evaluateQuality(model, { stories: calText, variants: sens, hidden: false, onProgress: (d, t) => o.onProgress?.(`TP ${tp} sensitivity`, d, t) });
+        rows.push(...rs.rows.map((r, i) => toRow(r, sens[i]!, tp, "calibration", rs.windows)));
+      }
       log(`TP ${tp}: sweep of ${first.length} configurations on ${sweep.length} stories`);
       const res = await evaluateQuality(model, { stories: sweep, variants: first, hidden: true, onProgress: (d, t) => o.onProgress?.(`TP ${tp} sweep`, d, t) });
       const sweepRows = res.rows.map((r, i) => toRow(r, first[i]!, tp, "sweep", res.windows));
@@ -259,18 +285,34 @@ export async function runQualityStudy(o: QualityStudyOptions): Promise<QualitySt
       // per-site allocation from the measured sensitivity: the most sensitive sites in more bits
       const alloc: StudyVariant[] = [];
       if (!o.quick) {
-        ranking ??= sweepRows.filter((r) => r.kind === "sensitivity").sort((a, b) => b.kl_mean - a.kl_mean)
+        ranking ??= rows.filter((r) => r.tp === tp && r.kind === "sensitivity").sort((a, b) => b.kl_mean - a.kl_mean)
           .map((r) => { const [site, layer] = r.note!.split("@"); return { site: site as CallSite, layer: Number(layer) }; });
         const ranked = ranking;
-        const fp4b64 = resolveCodec("fp4-e2m1", { block: 64, scale: "e8m0" });
+        const fp4b64 = resolveCodec("fp4-e2m1", { block: 64, scale: "e8m0" }), fp4b128 = resolveCodec("fp4-e2m1", { block: 128, scale: "e8m0" });
         const mx6 = resolveCodec("mxfp6-e2m3");
         alloc.push(allocationVariant(ranked.slice(0, 1), q8, mx, nLayers, dim));
         alloc.push(allocationVariant(ranked.slice(0, 1), mx6, mx, nLayers, dim));
         alloc.push(allocationVariant(ranked.slice(0, 1), mx6, fp4b64, nLayers, dim));
-        alloc.push(allocationVariant(ranked.slice(0, 2), mx6, fp4b64, nLayers, dim));
+        alloc.push(allocationVariant(ranked.slice(0, 2), mx6, fp4b128, nLayers, dim));
+        alloc.push(allocationVariant(ranked.slice(0, 1), mx6, int4(64), nLayers, dim, 16));
         alloc.push(allocationVariant(ranked.slice(0, 1), q8, nv, nLayers, dim));
+        // attention is the less sensitive site (the sensitivity rows): fewer bits there, more in the MLP
+        const fp5b32 = resolveCodec("fp5-e2m2", { block: 32, scale: "e8m0" }), fp5b128 = resolveCodec("fp5-e2m2", { block: 128, scale: "e8m0" });
+        const mlpRank = ranked.filter((x) => x.site === "mlp").map((x) => x.layer);
+        const sp = (s: CodecSpec) => specLabel(s);
+        alloc.push(mixVariant(`attention ${sp(fp4b128)}, mlp ${sp(nv)}`, (site) => (site === "attention" ? fp4b128 : nv), nLayers, dim));
+        alloc.push(mixVariant(`attention ${sp(fp4b128)}, mlp ${sp(fp5b128)}`, (site) => (site === "attention" ? fp4b128 : fp5b128), nLayers, dim));
+        for (const n of [2, 3]) {
+          const top = new Set(mlpRank.slice(0, n));
+          alloc.push(mixVariant(`attention ${sp(fp4b128)}, mlp ${sp(nv)}, mlp@${[...top].join(",")} ${sp(fp5b32)}`,
+            (site, l) => (site === "attention" ? fp4b128 : top.has(l) ? fp5b32 : nv), nLayers, dim));
+        }
+        alloc.push(mixVariant(`attention ${sp(mx)}, mlp ${sp(nv)}, mlp@${mlpRank[0]} ${sp(fp5b32)}`,
+          (site, l) => (site === "attention" ? mx : l === mlpRank[0] ? fp5b32 : nv), nLayers, dim));
         alloc.push(allocationVariant([{ site: "attention", layer: 0 }, { site: "mlp", layer: 0 }], q8, mx, nLayers, dim));
         alloc.push(allocationVariant([{ site: "mlp", layer: nLayers - 1 }], q8, mx, nLayers, dim));
+        const seen = new Set<string>();
+        for (let i = alloc.length - 1; i >= 0; i--) if (seen.has(alloc[i]!.label)) alloc.splice(i, 1); else seen.add(alloc[i]!.label);
         const r2 = await evaluateQuality(model, { stories: sweep, variants: alloc, hidden: true, onProgress: (d, t) => o.onProgress?.(`TP ${tp} allocation`, d, t) });
         rows.push(...r2.rows.map((r, i) => toRow(r, alloc[i]!, tp, "sweep", r2.windows)));
       }
@@ -284,13 +326,18 @@ export async function runQualityStudy(o: QualityStudyOptions): Promise<QualitySt
     } finally {
       await model.close();
     }
+    if (tp !== o.tps[o.tps.length - 1]) o.onPartial?.(result());
   }
-  return {
+  return result();
+
+  function result(): QualityStudyResult {
+    return {
     model: o.modelLabel, text: o.textLabel, text_form: "raw", command: o.command, generated: new Date().toISOString(),
     sweep_stories: sweep.length, final_stories: final.length,
     calibration: { ...calInfo, source: `${o.calibrationStories} stories generated by the uncompressed model (temperature 1, top-p 0.9, seeds 1000–${999 + o.calibrationStories}); disjoint from the evaluation text`, channels: calChannels },
-    rows, headline: headline(rows, o.tps[0]!),
-  };
+      rows: [...rows], headline: headline(rows, o.tps[0]!),
+    };
+  }
 }
 
 /** The configurations worth the full text: references, the ≤1% smallest, the best at ≤ 4.5 bits, the frontier's knee. */
@@ -420,7 +467,8 @@ export function qualityMarkdown(res: QualityStudyResult, svgName: string): strin
     "- PPL = exp(mean NLL) over every predicted token; ΔPPL = PPL / PPL_ref − 1; KL(p_ref ‖ p) per token in nats, mean / p99 over tokens; same top-1 = share of tokens whose argmax agrees, ± its standard error.",
     "- Compression: every row-parallel all-reduce (attention output and MLP down projection of every layer) with the configuration's codec and scheme; `allgather` quantizes each rank's partial sum once, `two-shot` quantizes the partial shards for the reduce-scatter and the reduced shard again for the all-gather.",
     `- Outlier channels: per layer, the k channels with the largest mean |Δh| (the residual stream's update by the layer, i.e. the sum of its two all-reduced outputs) measured on ${res.calibration.source}; ${res.calibration.positions} positions. Those channels are all-reduced in bf16 in a separate message, the rest with the 4-bit codec (\`outliers\` in tp-model's compression rule). Chosen channels (k = 4) per layer: ${Object.entries(res.calibration.channels[4] ?? {}).map(([l, c]) => `${l}: [${c.join(", ")}]`).join("; ") || "-"}.`,
-    "- Per-site allocation: the call sites ranked by the KL divergence each causes when it alone is compressed with mxfp4 (the sensitivity rows in quality.json); the top ones in more bits.",
+    "- Rotation: every run of h values the block codec sees is multiplied by a fixed randomized Hadamard matrix H·D/√h before quantization and by its inverse after the reduce (`rotate` in tp-model's compression rule; free on the wire).",
+    "- Per-site allocation: the call sites ranked by the KL divergence each causes when it alone is compressed with mxfp4, measured on the calibration text (the `calibration` rows in quality.json), at the first TP degree; the most sensitive sites get more bits, and the attention outputs (less sensitive than the MLP outputs) fewer.",
     "- Bits/value: the mean over the 2 × layers all-reduce calls (all the same size) of each call's wire bits per value.", "");
   return L.join("\n");
 }
@@ -437,14 +485,17 @@ function ideasSection(L: string[], res: QualityStudyResult, tps: readonly number
     const row = (idea: string, r: StudyRow | undefined) => { if (r) lines.push(`| ${idea} | ${r.label} | ${r.bits_per_value.toFixed(3)} | ${pct(r.delta_ppl_pct)} | ${sci(r.kl_mean)} | ${sci(r.kl_p99)} | ${top(r)} |`); };
     for (const c of ["fp4-e2m1/b16/e8m0", "fp4-e2m1/b16/fp16", "nvfp4/b16/ue4m3", "int4/b16/fp16", "int4/b8/fp16", "fp4-e2m1/b8/fp16", "fp5-e2m2/b32/e8m0", "fp5-e2m2/b16/fp16", "fp5-e3m1/b32/e8m0", "mxfp6-e2m3/b32/e8m0"]) row("finer blocks / scales, fp5", g(c));
     for (const r of at.filter((x) => x.kind === "outliers")) row("outlier channels (Dong et al.)", r);
+    for (const r of at.filter((x) => x.kind === "rotation")) row("Hadamard rotation", r);
     for (const r of at.filter((x) => x.kind === "allocation")) row("per-site allocation", r);
     L.push(lines.join("\n"), "");
-    const sens = at.filter((r) => r.kind === "sensitivity").sort((a, b) => b.kl_mean - a.kl_mean);
+    const sens = res.rows.filter((r) => r.tp === tp && r.kind === "sensitivity").sort((a, b) => b.kl_mean - a.kl_mean);
     if (sens.length) {
       const tot = sens.reduce((a, r) => a + r.kl_mean, 0);
-      L.push(`Sensitivity (mxfp4 at one call site only, KL mean): ${sens.map((r) => `${r.note} ${sci(r.kl_mean)}`).join(", ")}. ` +
+      L.push(`Sensitivity (mxfp4 at one call site only, KL mean on the ${sens[0]!.windows} calibration stories): ${sens.map((r) => `${r.note} ${sci(r.kl_mean)}`).join(", ")}. ` +
         `The most sensitive site carries ${(100 * sens[0]!.kl_mean / tot).toFixed(0)}% of the summed single-site KL; the first three ${(100 * sens.slice(0, 3).reduce((a, r) => a + r.kl_mean, 0) / tot).toFixed(0)}%.`, "");
     }
+    const rots = at.filter((r) => r.kind === "rotation");
+    if (rots.length) L.push(`Rotation (same bits): ${rots.map((r) => { const g0 = g(r.codec); return `${r.label} KL ${sci(r.kl_mean)}${g0 ? ` vs ${sci(g0.kl_mean)} unrotated (${g0.kl_mean > r.kl_mean ? "−" : "+"}${Math.abs(100 * (1 - r.kl_mean / g0.kl_mean)).toFixed(0)}%)` : ""}`; }).join("; ")}.`, "");
     const outl = at.filter((r) => r.kind === "outliers" && r.codec === "mxfp4/b32/e8m0");
     if (outl.length) L.push(`Outlier channels on mxfp4: ${outl.map((r) => `${r.note} → ${r.bits_per_value.toFixed(3)} bits, ΔPPL ${pct(r.delta_ppl_pct)}, KL ${sci(r.kl_mean)} (${((1 - r.kl_mean / base.kl_mean) * 100).toFixed(0)}% less KL)`).join("; ")}.`, "");
   }
