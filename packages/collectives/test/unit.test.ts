@@ -18,12 +18,12 @@ describe("layout", () => {
       expect(l.descBase).toBeGreaterThan(l.ctrlBase);
       expect(l.srcsBase).toBeGreaterThan(l.descBase);
       expect(l.slotBase).toBeGreaterThanOrEqual(l.srcsBase + p * l.srcsStride);
-      const regions = [[l.input, 4 * cap], [l.scratch, 4 * cap], [l.packed, l.packedBytes], [l.reduced, l.reducedBytes], [l.probe, l.probeBytes]] as const;
+      const regions = [[l.input, 4 * cap], [l.scratch, 4 * cap], [l.packed, l.packedBytes], [l.reduced, l.reducedBytes]] as const;
       for (let i = 0; i < regions.length; i++) {
         expect(regions[i]![0] % 64).toBe(0);
         if (i > 0) expect(regions[i]![0]).toBeGreaterThanOrEqual(regions[i - 1]![0] + regions[i - 1]![1]);
       }
-      expect(l.probe + l.probeBytes).toBeLessThanOrEqual(l.slotBytes);
+      expect(l.reduced + l.reducedBytes).toBeLessThanOrEqual(l.slotBytes);
       expect(l.slotBase + p * l.slotBytes).toBeLessThanOrEqual(l.totalBytes);
       expect(l.totalBytes).toBe(l.pages * 65536);
       // the widest packed form (f32 passthrough) of a full segment fits, with nvfp4 headers per chunk

@@ -170,13 +170,14 @@ export class KernelHandle {
   }
 
   /**
-   * Write k source pointers into the u32 table at `srcs` (4-aligned, in the memory), for
-   * dequantizeSum / reduceQuantize, without allocating: `ptr(j)` gives pointer j.
+   * Write the pointers `ptrs[0 … k−1]` into the u32 table at `srcs` (4-aligned, in the memory), for
+   * dequantizeSum / reduceQuantize, without allocating (reuse one Uint32Array / Int32Array for `ptrs`).
    */
-  writeSources(srcs: number, k: number, ptr: (j: number) => number, what = "writeSources"): void {
+  writeSources(srcs: number, ptrs: ArrayLike<number>, k = ptrs.length, what = "writeSources"): void {
+    if (!Number.isInteger(k) || k < 0 || k > ptrs.length) throw argError(what, `k must be an integer in 0..${ptrs.length}, got ${k}`);
     this.checkRange(what, "srcs", srcs, 4 * k, 4);
     const u = this.view(srcs + 4 * k);
-    for (let j = 0; j < k; j++) u[(srcs >>> 2) + j] = ptr(j);
+    for (let j = 0; j < k; j++) u[(srcs >>> 2) + j] = ptrs[j]!;
   }
 
   // ---------------------------------------------------------------- checks

@@ -85,7 +85,7 @@ describe("kernel calls equal the raw exports", () => {
       k.exports.tw_dequantize_accumulate(d, p1, n, o2.byteOffset);
       expect(o1).toEqual(o2);
       const srcs = a.alloc(8, 4);
-      h.writeSources(srcs, 2, (j) => (j === 0 ? p1 : p2));
+      h.writeSources(srcs, [p1, p2]);
       expect(Array.from(new Uint32Array(k.memory.buffer, srcs, 2))).toEqual([p1, p2]);
       h.dequantizeSum(d, srcs, 2, n, o1.byteOffset);
       k.exports.tw_dequantize_sum(d, srcs, 2, n, o2.byteOffset);
@@ -120,7 +120,8 @@ describe("bad arguments throw a KernelError naming them, before the kernel runs"
       [() => h.dequantizeSum(d, srcs, 0, 32, dst), /k must be a positive u32/],
       [() => h.dequantizeSum(d, srcs + 1, 1, 32, dst), /srcs: pointer \d+ must be 4-byte aligned/],
       [() => h.reduceQuantize(d, srcs, 1, 32, dst, src, 2 ** 32), /seed must be a u32/],
-      [() => h.writeSources(k.memory.buffer.byteLength, 1, () => 0), /srcs: .* exceeds the memory/],
+      [() => h.writeSources(k.memory.buffer.byteLength, [0]), /srcs: .* exceeds the memory/],
+      [() => h.writeSources(srcs, [dst], 2), /k must be an integer in 0..1/],
     ];
     for (const [f, re] of cases) {
       let err: unknown;
