@@ -1,5 +1,5 @@
 // The rank function of the benchmark (runs in every worker). Rank 0 reports the timings.
-import { type AllReduceOptions, type Communicator } from "@tensorwire/collectives";
+import { type AllReduceOptions, type AllReducePlanOptions, type Communicator } from "@tensorwire/collectives";
 import { descriptorOf, loadQuantKernels, resolveCodec, type FormatName } from "@tensorwire/quant-wasm";
 
 export interface Config {
@@ -69,8 +69,8 @@ function sweep(comm: Communicator, t: SweepTask): SweepResult {
     }
     // Calibrate every config (a few untimed calls, the same count on every rank; rank 0 sizes the
     // timed loop from their median and broadcasts it), then time the configs interleaved in ROUNDS
-    // rounds, so a burst of load from other processes hits every config alike (REFERENCE.md §4:
-    // the host moves and shares the vCPUs; compare configs measured back to back).
+    // rounds, so a burst of load from other processes hits every config alike (this is a shared
+    // 2-vCPU VM: the host moves and shares the vCPUs, so compare configs measured back to back).
     const ROUNDS = 5;
     const iters: number[] = [];
     for (const cfg of t.configs) {
@@ -121,6 +121,81 @@ function sweep(comm: Communicator, t: SweepTask): SweepResult {
   return { rows, copyUs };
 }
 
+export interface OverheadConfig {
+  label: string;
+  /** "default": allReduce(x); "options": allReduce(x, options) per call; "plan": allReduce(x, { plan }) with plan = prepare(options) */
+  mode: "default" | "options" | "plan";
+  options?: AllReducePlanOptions;
+}
+
+export interface OverheadTask {
+  kind: "overhead";
+  /** elements per call */
+  n: number;
+  configs: OverheadConfig[];
+  /** interleaved rounds (every config once per round) */
+  rounds: number;
+  /** calls per config per round */
+  iters: number;
+}
+
+export interface OverheadRow {
+  label: string;
+  mode: OverheadConfig["mode"];
+  /** median over the rounds of the mean µs per call within a round */
+  medianUs: number;
+  /** the lowest round mean */
+  bestUs: number;
+  algorithm: string;
+  codec: string | null;
+}
+
+/**
+ * Per-call overhead: back-to-back calls of one small size, each config timed as a batch of `iters`
+ * calls (one performance.now() pair per batch, so the clock reads do not dominate), configs
+ * interleaved round by round so load from other processes hits every config alike.
+ */
+function overhead(comm: Communicator, t: OverheadTask): OverheadRow[] {
+  const x = comm.alloc(t.n);
+  const calls = t.configs.map((cfg) => {
+    if (cfg.mode === "default") return () => comm.allReduce(x);
+    if (cfg.mode === "options") { const o = cfg.options!; return () => comm.allReduce(x, o); }
+    const o = { plan: comm.prepare(cfg.options) };
+    return () => comm.allReduce(x, o);
+  });
+  const stats = t.configs.map(() => ({ algorithm: "", codec: null as string | null }));
+  // warm up every config (JIT, plan caches)
+  calls.forEach((call, c) => {
+    for (let k = 0; k < 200; k++) {
+      if ((k & 63) === 0) x.fill(1 / 1024);
+      call();
+    }
+    const last = comm.stats.last!;
+    stats[c] = { algorithm: last.algorithm, codec: last.codec };
+  });
+  const means: number[][] = t.configs.map(() => []);
+  for (let round = 0; round < t.rounds; round++) {
+    // rotate the order each round: no config always runs first or after the same neighbour
+    for (let j = 0; j < calls.length; j++) {
+      const c = (j + round) % calls.length;
+      const call = calls[c]!;
+      x.fill(1 / 1024);
+      comm.barrier();
+      const s = performance.now();
+      for (let k = 0; k < t.iters; k++) {
+        // in place, every call multiplies the values by p: refill before they overflow (Inf/NaN
+        // blocks would send the codecs down their special-value paths)
+        if ((k & 63) === 63) x.fill(1 / 1024);
+        call();
+      }
+      means[c]!.push(((performance.now() - s) * 1000) / t.iters);
+    }
+  }
+  return t.configs.map((cfg, c) => ({
+    label: cfg.label, mode: cfg.mode, medianUs: median(means[c]!), bestUs: Math.min(...means[c]!), ...stats[c]!,
+  }));
+}
+
 export interface LocalTask {
   kind: "local";
   sizes: number[];
@@ -165,6 +240,6 @@ async function local(comm: Communicator, t: LocalTask): Promise<Record<string, R
   return out;
 }
 
-export default function bench(comm: Communicator, task: SweepTask | LocalTask): unknown {
-  return task.kind === "sweep" ? sweep(comm, task) : local(comm, task);
+export default function bench(comm: Communicator, task: SweepTask | LocalTask | OverheadTask): unknown {
+  return task.kind === "sweep" ? sweep(comm, task) : task.kind === "overhead" ? overhead(comm, task) : local(comm, task);
 }

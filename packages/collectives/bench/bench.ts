@@ -1,14 +1,20 @@
 // nccl-tests-style benchmark of @tensorwire/collectives on this machine.
-//   npm run bench -w @tensorwire/collectives [-- --quick] [-- --json]
+//   npm run bench -w @tensorwire/collectives [-- --quick] [-- --json] [-- --only overhead]
 // Writes BENCHMARKS.md (machine, Node, tables, targets met/not met, suggested auto thresholds).
+// `--only overhead` runs only the per-call overhead rows (prepared plans vs group defaults) and prints
+// them without writing BENCHMARKS.md.
 import { writeFileSync } from "node:fs";
 import { cpus, availableParallelism, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { LINK_PRESETS, THRESHOLDS, type GroupOptions, type LinkModel } from "@tensorwire/collectives";
 import { spawnGroup } from "@tensorwire/collectives/node";
-import type { Config, LocalTask, Row, SweepResult, SweepTask } from "./bench-worker.js";
+import type { Config, LocalTask, OverheadConfig, OverheadRow, OverheadTask, Row, SweepResult, SweepTask } from "./bench-worker.js";
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const onlyAt = argv.indexOf("--only");
+const ONLY = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+if (ONLY !== undefined && ONLY !== "overhead") throw new Error(`--only: unknown section ${String(ONLY)} (known: overhead)`);
 const QUICK = args.has("--quick");
 const JSON_OUT = args.has("--json");
 const workerUrl = new URL("./bench-worker.js", import.meta.url);
@@ -59,6 +65,73 @@ const COMPRESSED_P2: Config[] = QUICK
 
 interface Table { title: string; p: number; note: string; result: SweepResult; link: LinkModel | null }
 
+interface OverheadGroup { title: string; baseline: string; rows: OverheadRow[] }
+
+/**
+ * Per-call overhead of a 4 KiB all-reduce at p = 2 (spin mode, stats timing off): the group's
+ * defaults vs a prepared plan carrying a codec option — one that does not run the codec
+ * (compress false; compress "auto", which never compresses on shared memory) and a compressed one —
+ * and, for reference, the same options passed per call (resolved on every call).
+ */
+async function runOverhead(): Promise<OverheadGroup[]> {
+  const n = 1024; // 4 KiB of f32
+  const rounds = QUICK ? 3 : 15, iters = QUICK ? 300 : 3000;
+  const run = async (opts: GroupOptions, configs: OverheadConfig[]) => {
+    const g = await spawnGroup({ worldSize: 2, module: workerUrl, timeoutMs: 600_000, waitMode: "spin", timing: false, ...opts });
+    try {
+      const [r0] = await g.run<OverheadRow[]>({ kind: "overhead", n, configs, rounds, iters } satisfies OverheadTask);
+      return r0!;
+    } finally {
+      await g.shutdown();
+    }
+  };
+  const plain: OverheadConfig[] = [
+    { label: "group defaults", mode: "default" },
+    { label: "plan {}", mode: "plan", options: {} },
+    { label: "plan { codec: mxfp4, compress: false }", mode: "plan", options: { codec: "mxfp4", compress: false } },
+    { label: "plan { codec: mxfp4, compress: \"auto\" }", mode: "plan", options: { codec: "mxfp4", compress: "auto" } },
+    { label: "per call { codec: mxfp4, compress: false }", mode: "options", options: { codec: "mxfp4", compress: false } },
+    { label: "per call { codec: mxfp4, compress: \"auto\" }", mode: "options", options: { codec: "mxfp4", compress: "auto" } },
+  ];
+  const compressed: OverheadConfig[] = [
+    { label: "group defaults (policy mxfp4, compress: true)", mode: "default" },
+    { label: "plan { codec: mxfp4 }", mode: "plan", options: { codec: "mxfp4" } },
+    { label: "per call { codec: mxfp4 }", mode: "options", options: { codec: "mxfp4" } },
+  ];
+  return [
+    { title: "uncompressed group (no codec policy)", baseline: "group defaults", rows: await run({}, plain) },
+    { title: "group policy mxfp4, compress: true", baseline: "group defaults (policy mxfp4, compress: true)", rows: await run({ codec: "mxfp4", compress: true }, compressed) },
+  ];
+}
+
+/** Did every plan row stay within 10% of its group's defaults? */
+function overheadOk(groups: OverheadGroup[]): boolean {
+  return groups.every((g) => {
+    const base = g.rows.find((r) => r.label === g.baseline)!.medianUs;
+    return g.rows.filter((r) => r.mode === "plan").every((r) => r.medianUs <= 1.1 * base);
+  });
+}
+
+function overheadMd(groups: OverheadGroup[]): string {
+  const lines = [
+    "### Per-call overhead: 4 KiB all-reduce, p = 2, prepared plans vs group defaults",
+    "",
+    "Spin mode, stats timing off, each rank all-reduces its `alloc()` view in place. Every config is timed as batches of back-to-back calls (mean per call within a batch), interleaved round by round; the table gives the median and the lowest of the round means. Target: a call with a prepared plan carrying a codec option within 10% of a call with the group's defaults.",
+    "",
+    "| group | config | runs | µs per call (median) | lowest round | vs group defaults | status |",
+    "|---|---|---|---:|---:|---:|---|",
+  ];
+  for (const g of groups) {
+    const base = g.rows.find((r) => r.label === g.baseline)!.medianUs;
+    for (const r of g.rows) {
+      const ratio = r.medianUs / base;
+      const status = r.mode === "plan" ? (ratio <= 1.1 ? "met" : "not met") : "–";
+      lines.push(`| ${g.title} | ${r.label} | ${r.codec ? `${r.algorithm} (${r.codec})` : r.algorithm} | ${r.medianUs.toFixed(2)} | ${r.bestUs.toFixed(2)} | ${ratio.toFixed(2)} | ${status} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
 function tableMd(t: Table): string {
   const { p } = t;
   const lines = [`### ${t.title}`, "", t.note, "",
@@ -95,6 +168,13 @@ function oneShotThreshold(t: Table): number {
 }
 
 async function main(): Promise<void> {
+  if (ONLY === "overhead") {
+    log("p = 2, per-call overhead (4 KiB) …");
+    const groups = await runOverhead();
+    if (JSON_OUT) console.log(JSON.stringify(groups, null, 1));
+    else console.log(`${overheadMd(groups)}\n\nplans within 10% of the group defaults: ${overheadOk(groups) ? "met" : "not met"}`);
+    return;
+  }
   const cores = availableParallelism();
   const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cores} cores available, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
   log(`machine: ${machine}; Node ${process.version}${QUICK ? " (quick)" : ""}`);
@@ -152,6 +232,9 @@ async function main(): Promise<void> {
       }),
     });
   }
+
+  log("p = 2, per-call overhead (4 KiB) …");
+  const overheadGroups = await runOverhead();
 
   log("local kernels …");
   const g = await spawnGroup({ worldSize: 1, module: workerUrl });
@@ -212,7 +295,7 @@ async function main(): Promise<void> {
     `Generated by \`npm run bench -w @tensorwire/collectives${QUICK ? " -- --quick" : ""}\` on ${new Date().toISOString()}.`,
     `Machine: ${machine}. Node ${process.version}. Total time ${((Date.now() - started) / 1000).toFixed(0)} s.`,
     `Load average (1 min) at start ${load0.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)} — above ~0.5 other processes were competing for the two cores and every two-thread figure below is inflated by preemption (spin-mode waits then burn whole scheduler slices); the "quietest round" column is the lowest of five interleaved rounds' medians.`,
-    "The machine is a shared 2-vCPU VM: two-thread figures move by several × between runs (REFERENCE.md §4); compare rows of one run.",
+    "The machine is a shared 2-vCPU VM: two-thread figures move by several × between runs (the host moves and shares the vCPUs); compare rows of one run.",
     "",
     "## Targets",
     "",
@@ -222,8 +305,11 @@ async function main(): Promise<void> {
     `| ≥ 1 MiB uncompressed: busbw ≥ 50% of copy bandwidth | ${busLines.join("; ")} | ${busOk ? "met" : "not met"} |`,
     `| emulated 10 Gbit/s, 16 MiB, 4.25–4.5-bit codec ≥ 4× faster than f32 | vs f32 auto (${fmtUs(f32_16)}): ${speedups.map(([c, v]) => `${c} ${v.toFixed(2)}×`).join(", ")}; vs f32 through the same pipeline (${fmtUs(f32p_16)}): ${speedupsP.map(([c, v]) => `${c} ${v.toFixed(2)}×`).join(", ")} | ${bestSpeedup >= 4 ? "met" : "not met"} |`,
     `| auto algorithm and auto compression within 10% of the best option | see the table below | ${autoOk ? "met" : "not met"} |`,
+    `| 4 KiB call with a prepared plan carrying a codec option: per-call time within 10% of a call with the group's defaults | see "Per-call overhead" below | ${overheadOk(overheadGroups) ? "met" : "not met"} |`,
     "",
     `Ceiling for the 10 Gbit/s target with the kernel rates measured in this run (mxfp4 quantize ${(qRate / 1e9).toFixed(1)} GB/s, dequantize-accumulate ${(dRate / 1e9).toFixed(1)} GB/s at 1 MiB, one thread per rank): at 16 MiB f32 needs ≥ ${(M16 / bw10 * 1e3).toFixed(1)} ms on the wire; the pipelined compressed allgather needs ≥ max(wire ${(M16 * 4.25 / 32 / bw10 * 1e3).toFixed(1)} ms, quantize + 2 decodes ${((M16 / qRate + 2 * M16 / dRate) * 1e3).toFixed(1)} ms) → at most ${ceiling.toFixed(1)}× (4× needs quantize + 2 decodes ≤ 3.4 ms, i.e. ≈ 10 GB/s quantize and 20 GB/s decode). For scale, quant-wasm's BENCHMARKS.md ("Native ceiling on this machine") measures an AVX2 C port of the same kernels beside them; wasm SIMD is 128 bits wide, AVX2 256.`,
+    "",
+    overheadMd(overheadGroups),
     "",
     "### auto vs the best explicit option",
     "",
@@ -251,7 +337,7 @@ async function main(): Promise<void> {
   ].join("\n");
   writeFileSync(mdPath, md);
   log(`wrote ${mdPath}`);
-  if (JSON_OUT) console.log(JSON.stringify({ machine, node: process.version, quick: QUICK, tables, timingOn, autoMode, local: localRes, thresholds: { p2: th2, p4: th4 } }, null, 1));
+  if (JSON_OUT) console.log(JSON.stringify({ machine, node: process.version, quick: QUICK, tables, timingOn, autoMode, overhead: overheadGroups, local: localRes, thresholds: { p2: th2, p4: th4 } }, null, 1));
   else console.log(md.split("## Tables")[0]);
 }
 

@@ -3,44 +3,37 @@
 // views from alloc()) → algorithm.prepare → write this rank's op descriptor and arrive (publish a
 // step, wait for all peers) → compare all descriptors (mismatch → every rank throws the same error)
 // → algorithm.run → copy the result out. Calls longer than `capacity` run as consecutive segments.
-import { type CodecSpec, descriptorOf, formatById, instantiateQuantKernels } from "@tensorwire/quant-wasm";
-import { compressedAllgather } from "./algorithms/compressed-allgather.js";
-import { compressedTwoShot } from "./algorithms/compressed-two-shot.js";
-import { oneShot } from "./algorithms/one-shot.js";
-import { ring } from "./algorithms/ring.js";
-import { twoShot } from "./algorithms/two-shot.js";
-import type { AllReduceAlgorithm, Segment } from "./algorithms/types.js";
+import { type KernelHandle, createKernelHandle, formatById, instantiateQuantKernels } from "@tensorwire/quant-wasm";
+import { RESERVED_IDS, algorithmByName, algorithmByScheme, algorithmIdName, schemeIdName } from "./algorithms/registry.js";
+import type { Segment } from "./algorithms/types.js";
 import { Engine } from "./engine.js";
 import { CollectiveError } from "./errors.js";
 import {
   D_ALGORITHM, D_CODEC, D_COMPARED, D_FLAGS, D_INPUT, D_LENGTH, D_OP, D_ROOT, D_SCHEME, D_SEGMENT, D_SEQ, D_TOTAL,
   FLAG_KEEP_INPUT, FLAG_ZERO_COPY, checkHeader, descWord,
 } from "./layout.js";
-import { toCodecSpec } from "./options.js";
+import {
+  AllReducePlan, type PlanState, type ResolvedCall, describeValue, makePlanState, planState,
+} from "./plan.js";
 import { Sync } from "./sync.js";
 import { chooseAlgorithm, chooseScheme, shouldCompress } from "./tuning.js";
 import type {
-  AllReduceOptions, CallStats, CollectiveOptions, CommStats, Communicator, CompressionScheme, OpName, RankInit,
-  ResolvedOptions,
+  AllReduceOptions, AllReducePlanOptions, CallStats, CollectiveOptions, CommStats, Communicator, CompressionScheme, OpName,
+  RankInit, ResolvedOptions,
 } from "./types.js";
 
 /** Op ids in descriptors. Part of the shared-memory protocol: never renumber. */
 const OP_IDS: Record<OpName, number> = { allReduce: 1, reduceScatter: 2, allGather: 3, broadcast: 4, barrier: 5 };
 const OP_NAMES = Object.fromEntries(Object.entries(OP_IDS).map(([k, v]) => [v, k])) as Record<number, string>;
-/** Algorithm id of collectives with a single fixed schedule; −1 marks a call its rank rejected. */
-const FIXED = 6;
-const INVALID = -1;
-const ALGORITHMS: readonly AllReduceAlgorithm[] = [oneShot, twoShot, ring, compressedAllgather, compressedTwoShot];
-const ALG_NAMES: Record<number, string> = { ...Object.fromEntries(ALGORITHMS.map((a) => [a.id, a.name])), [FIXED]: "fixed", [INVALID]: "(rejected)" };
-const SCHEME_IDS: Record<CompressionScheme, number> = { allgather: 1, "two-shot": 2 };
+/** Algorithm word of collectives with a single fixed schedule, and of a call its rank rejected (registry.ts). */
+const FIXED = RESERVED_IDS.fixed;
+const INVALID = RESERVED_IDS.rejected;
 const NO_CODEC = -1;
 /** One-shot stages alloc() views up to this size instead of reading them in place (see allReduce). */
 const ONE_SHOT_STAGE_BYTES = 64 * 1024;
-
-function codecName(spec: CodecSpec): string {
-  const f = spec.block ? `${spec.format}/b${spec.block}/${spec.scale}` : spec.format;
-  return spec.rounding === "stochastic" ? `${f}/sr` : f;
-}
+const ONE_SHOT = algorithmByName("one-shot")!;
+/** The choice options of allReduce (a plan replaces all of them). */
+const CHOICE_KEYS = ["algorithm", "codec", "compress", "scheme", "seed"] as const;
 
 function codecWordName(w: number): string {
   if (w === NO_CODEC) return "none";
@@ -50,20 +43,19 @@ function codecWordName(w: number): string {
 
 const FIELD_NAMES: Record<number, [string, (v: number) => string]> = {
   [D_OP]: ["operation", (v) => OP_NAMES[v] ?? String(v)],
-  [D_ALGORITHM]: ["algorithm", (v) => ALG_NAMES[v] ?? String(v)],
+  [D_ALGORITHM]: ["algorithm", algorithmIdName],
   [D_CODEC]: ["codec", codecWordName],
-  [D_SCHEME]: ["compression scheme", (v) => (v === 0 ? "none" : v === 1 ? "allgather" : "two-shot")],
+  [D_SCHEME]: ["compression scheme", schemeIdName],
   [D_ROOT]: ["root", String],
   [D_TOTAL]: ["length", String],
   [D_SEGMENT]: ["segment", String],
   [D_LENGTH]: ["segment length", String],
 };
 
-interface Plan {
-  alg: AllReduceAlgorithm;
-  codec: CodecSpec | null;
-  desc: number;
-  scheme: CompressionScheme | null;
+/** Do the byte ranges of two views of the same buffer overlap? */
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteLength > 0 && b.byteLength > 0 &&
+    a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
 export class SharedCommunicator implements Communicator {
@@ -79,7 +71,9 @@ export class SharedCommunicator implements Communicator {
   private readonly init: RankInit;
   private opSeq = 0;
   private closed = false;
-  private readonly codecProbe = new Map<number, string | null>();
+  private readonly h: KernelHandle;
+  /** the group's default choices (their per-size decisions are cached, like a plan's) */
+  private readonly defaults: PlanState;
   private totals: CommStats = SharedCommunicator.emptyStats();
   private callWait0 = 0;
   private myFlags = 0;
@@ -108,83 +102,151 @@ export class SharedCommunicator implements Communicator {
     this.sync = new Sync(this.i32, layout, rank, {
       spinCount: options.spinCount, adaptive: options.adaptiveSpin, waitSliceMs: options.waitSliceMs, timeoutMs: options.timeoutMs, timing: options.timing,
     });
-    this.e = new Engine(rank, layout, this.sync, k.exports, this.buf, options.link, options.timing);
+    this.h = createKernelHandle(k);
+    this.e = new Engine(rank, layout, this.sync, this.h, this.buf, options.link, options.timing);
+    this.defaults = makePlanState(this, this.h, {}, options, "options", true);
   }
 
   /** The init object this communicator was created from (e.g. to inspect options). */
   get options(): ResolvedOptions { return this.opts; }
-  /** Whether sums run in quant.wasm's SIMD f32 kernel (false: plain JS loops). */
-  get simdSums(): boolean { return this.e.wasmF32; }
+  /** Whether sums run in quant.wasm's SIMD f32 kernel: always (quant-wasm's f32 passthrough descriptor). */
+  get simdSums(): boolean { return true; }
   /** The shared memory (its byteLength never changes after creation). */
   get memory(): WebAssembly.Memory { return this.init.memory; }
 
   // ---- public collectives -----------------------------------------------------------------------
+  // Every argument is checked before anything is touched. A rank whose arguments are invalid still
+  // arrives, marked rejected (algorithm word RESERVED_IDS.rejected): it throws CollectiveError
+  // "invalid" naming the argument, its peers throw "mismatch" naming it, at the same arrival, and
+  // the group stays usable (nobody touched peer data).
 
-  allReduce(data: Float32Array, options: AllReduceOptions = {}): Float32Array {
+  allReduce(data: Float32Array, options?: AllReduceOptions): Float32Array {
     const t0 = this.begin();
-    const n = data.length;
-    const out = options.output ?? data;
-    let invalid: string | null = out.length !== n ? `output length ${out.length} differs from input length ${n}` : null;
-    let plan: Plan | null = null;
-    try {
-      plan = this.plan(n, options);
-    } catch (e) {
-      invalid ??= (e as Error).message;
+    let invalid = this.checkInput("allReduce", "data", data);
+    const n = invalid === null ? data.length : 0;
+    let out = data;
+    let st = this.defaults;
+    if (options !== undefined) {
+      if (options === null || typeof options !== "object") {
+        invalid ??= `allReduce: options must be an object, got ${describeValue(options)}`;
+      } else {
+        if (options.output !== undefined) {
+          const why = this.checkOutput("allReduce", options.output, n, invalid === null ? data : null, true, `differs from input length ${n}`);
+          if (why !== null) invalid ??= why;
+          else out = options.output;
+        }
+        if (options.plan !== undefined) {
+          const ps = planState(options.plan);
+          if (ps === undefined) invalid ??= `allReduce: options.plan must be a plan from comm.prepare(), got ${describeValue(options.plan)}`;
+          else if (ps.owner !== this) invalid ??= `allReduce: options.plan was prepared by another communicator (rank ${(options.plan as AllReducePlan).rank}), not this one`;
+          else {
+            const extra = CHOICE_KEYS.find((key) => options[key] !== undefined);
+            if (extra !== undefined) invalid ??= `allReduce: options.${extra} must be absent when options.plan is given (the plan fixes it)`;
+            else st = ps;
+          }
+        } else if (options.algorithm !== undefined || options.codec !== undefined || options.compress !== undefined ||
+                   options.scheme !== undefined || options.seed !== undefined) {
+          try {
+            st = makePlanState(this, this.h, options, this.opts, "allReduce: options", false);
+          } catch (e) {
+            invalid ??= (e as Error).message;
+          }
+        }
+      }
     }
+    let call: ResolvedCall | null = null;
+    if (invalid === null) {
+      try {
+        call = this.resolve(st, n);
+      } catch (e) {
+        invalid = `allReduce: ${(e as Error).message}`;
+      }
+    }
+    if (invalid !== null || call === null) return this.reject(OP_IDS.allReduce, invalid ?? "allReduce: no plan");
     if (this.worldSize === 1) {
-      if (invalid) throw this.invalid(invalid);
       if (out !== data) out.set(data);
-      return this.finish("allReduce", plan!.alg.name, null, null, n, t0, out);
+      return this.finish("allReduce", call.entry.name, null, null, n, t0, out);
     }
-    const e = this.e, r = this.rank, C = this.capacity;
+    const e = this.e, r = this.rank, C = this.capacity, alg = call.entry.impl;
     // A small one-shot copies even an alloc() view into the op's staging buffer: a copy of a few KiB
     // is cheaper than the final "done reading" barrier that reading the view in place would need.
-    const zcIn = this.isInput(data) && !(plan?.alg === oneShot && 4 * n <= ONE_SHOT_STAGE_BYTES);
+    const zcIn = this.isInput(data) && !(call.entry === ONE_SHOT && 4 * n <= ONE_SHOT_STAGE_BYTES);
     const zcOut = this.isInput(out);
     const segs = Math.max(1, Math.ceil(n / C));
+    const compressed = call.codec !== null;
+    const seed0 = st.seed + Math.imul(r + 1, 0x85ebca77);
+    let failed: string | null = null;
     for (let i = 0; i < segs; i++) {
       const off = i * C, len = Math.min(C, n - off);
       const seg: { -readonly [K in keyof Segment]: Segment[K] } = {
-        len, dst: zcOut ? e.X(r) : e.S(r), desc: plan?.desc ?? 0, block: plan?.codec?.block ?? 0,
-        seed: ((options.seed ?? 0) + Math.imul(this.opSeq + 1, 0x9e3779b1) + Math.imul(r + 1, 0x85ebca77)) >>> 0, arrive: 0,
+        len, dst: zcOut ? e.X(r) : e.S(r), desc: call.desc, align: call.align,
+        seed: (seed0 + Math.imul(this.opSeq + 1, 0x9e3779b1)) >>> 0, arrive: 0,
         out: zcOut ? null : out, outOff: off, delivered: false,
       };
-      this.setInput(data, zcIn, zcIn);
+      this.setInput(zcIn, zcIn);
       if (zcIn && !zcOut) this.myFlags |= FLAG_KEEP_INPUT;
-      if (!invalid) {
-        try {
-          if (!zcIn) this.stage(data, off, len);
-          plan!.alg.prepare?.(e, seg);
-        } catch (err) {
-          invalid = (err as Error).message;
-        }
+      try {
+        if (!zcIn) this.stage(data, off, len);
+        alg.prepare?.(e, seg);
+      } catch (err) {
+        failed = `allReduce: ${(err as Error).message}`;
       }
-      const step = this.arrive(OP_IDS.allReduce, invalid ? INVALID : plan!.alg.id, plan?.codec ? plan.desc : NO_CODEC,
-        plan?.scheme ? SCHEME_IDS[plan.scheme] : 0, 0, n, i, len, invalid);
+      const step = this.arrive(OP_IDS.allReduce, failed ? INVALID : call.entry.id, compressed ? call.desc : NO_CODEC,
+        call.entry.schemeId, 0, n, i, len, failed);
       seg.arrive = step;
-      plan!.alg.run(e, seg);
+      alg.run(e, seg);
       if (!zcOut && !seg.delivered) this.e.copyToArray(out, off, seg.dst, len);
     }
-    return this.finish("allReduce", plan!.alg.name, plan!.codec ? codecName(plan!.codec) : null, plan!.scheme, n, t0, out);
+    return this.finish("allReduce", call.entry.name, call.codecName, call.scheme, n, t0, out);
   }
 
-  reduceScatter(input: Float32Array, options: CollectiveOptions = {}): Float32Array {
+  prepare(options?: AllReducePlanOptions): AllReducePlan {
+    if (this.closed) throw new CollectiveError(`rank ${this.rank}: communicator is closed`, { code: "closed", rank: this.rank });
+    if (options !== undefined && (options === null || typeof options !== "object")) {
+      throw this.invalid(`prepare: options must be an object, got ${describeValue(options)}`);
+    }
+    const o = options ?? {};
+    if ((o as AllReduceOptions).output !== undefined || (o as AllReduceOptions).plan !== undefined) {
+      throw this.invalid(`prepare: options.${(o as AllReduceOptions).output !== undefined ? "output" : "plan"} does not belong in a plan (pass it to allReduce)`);
+    }
+    let st: PlanState;
+    try {
+      st = makePlanState(this, this.h, o, this.opts, "prepare: options", true);
+    } catch (e) {
+      throw this.invalid((e as Error).message);
+    }
+    const picked: AllReducePlanOptions = {};
+    for (const key of CHOICE_KEYS) if (o[key] !== undefined) (picked as Record<string, unknown>)[key] = o[key];
+    return new AllReducePlan(this.rank, picked, st);
+  }
+
+  reduceScatter(input: Float32Array, options?: CollectiveOptions): Float32Array {
     const t0 = this.begin();
-    const n = input.length, p = this.worldSize, r = this.rank;
+    let invalid = this.checkInput("reduceScatter", "input", input);
+    const n = invalid === null ? input.length : 0;
+    const p = this.worldSize, r = this.rank;
     const [a, b] = this.chunkRange(n, r);
-    const out = options.output ?? new Float32Array(b - a);
-    const invalid: string | null = out.length !== b - a ? `output length ${out.length}, expected this rank's chunk length ${b - a}` : null;
+    let out: Float32Array | undefined;
+    if (options !== undefined) {
+      if (options === null || typeof options !== "object") invalid ??= `reduceScatter: options must be an object, got ${describeValue(options)}`;
+      else if (options.output !== undefined) {
+        const why = this.checkOutput("reduceScatter", options.output, b - a, invalid === null ? input : null, false, `expected this rank's chunk length ${b - a}`);
+        if (why !== null) invalid ??= why;
+        else out = options.output;
+      }
+    }
+    if (invalid !== null) return this.reject(OP_IDS.reduceScatter, invalid);
+    out ??= new Float32Array(b - a);
     if (p === 1) {
-      if (invalid) throw this.invalid(invalid);
       out.set(input);
       return this.finish("reduceScatter", "fixed", null, null, n, t0, out);
     }
     const e = this.e, C = this.capacity;
     if (n <= C) {
       const zc = this.isInput(input);
-      this.setInput(input, zc, zc);
-      if (!invalid && !zc) this.stage(input, 0, n);
-      this.arrive(OP_IDS.reduceScatter, invalid ? INVALID : FIXED, NO_CODEC, 0, 0, n, 0, n, invalid);
+      this.setInput(zc, zc);
+      if (!zc) this.stage(input, 0, n);
+      this.arrive(OP_IDS.reduceScatter, FIXED, NO_CODEC, 0, 0, n, 0, n, null);
       // owner r sums chunk r of every rank's input in rank order (the two-shot reduce-scatter step)
       e.received((p - 1) * 4 * (b - a));
       e.sent(4 * (n - (b - a)));
@@ -204,16 +266,14 @@ export class SharedCommunicator implements Communicator {
       return [off, Math.max(0, Math.min(S, qb - off))];
     };
     for (let k = 0; k < rounds; k++) {
-      this.setInput(input, false, false);
+      this.setInput(false, false);
       let sent = 0;
-      if (!invalid) {
-        for (let q = 0; q < p; q++) {
-          const [off, len] = piece(q, k);
-          this.stage(input, off, len, q * S);
-          if (q !== r) sent += 4 * len;
-        }
+      for (let q = 0; q < p; q++) {
+        const [off, len] = piece(q, k);
+        this.stage(input, off, len, q * S);
+        if (q !== r) sent += 4 * len;
       }
-      this.arrive(OP_IDS.reduceScatter, invalid ? INVALID : FIXED, NO_CODEC, 0, 0, n, k, S, invalid);
+      this.arrive(OP_IDS.reduceScatter, FIXED, NO_CODEC, 0, 0, n, k, S, null);
       const [, m] = piece(r, k);
       e.received((p - 1) * 4 * m);
       e.sent(sent);
@@ -224,14 +284,24 @@ export class SharedCommunicator implements Communicator {
     return this.finish("reduceScatter", "fixed", null, null, n, t0, out);
   }
 
-  allGather(input: Float32Array, options: CollectiveOptions = {}): Float32Array {
+  allGather(input: Float32Array, options?: CollectiveOptions): Float32Array {
     const t0 = this.begin();
-    const n = input.length, p = this.worldSize;
-    const out = options.output ?? new Float32Array(p * n);
-    let invalid: string | null = out.length !== p * n ? `output length ${out.length}, expected ${p} × ${n}` : null;
-    if (out.buffer === this.buf) invalid ??= "allGather output must not live in the group's shared memory";
+    let invalid = this.checkInput("allGather", "input", input);
+    const n = invalid === null ? input.length : 0, p = this.worldSize;
+    let out: Float32Array | undefined;
+    if (options !== undefined) {
+      if (options === null || typeof options !== "object") invalid ??= `allGather: options must be an object, got ${describeValue(options)}`;
+      else if (options.output !== undefined) {
+        const o = options.output;
+        const why = this.checkOutput("allGather", o, p * n, invalid === null ? input : null, false, `expected ${p} × ${n}`);
+        if (why !== null) invalid ??= why;
+        else if (o.buffer === this.buf) invalid ??= "allGather: options.output must not live in the group's shared memory";
+        else out = o;
+      }
+    }
+    if (invalid !== null) return this.reject(OP_IDS.allGather, invalid);
+    out ??= new Float32Array(p * n);
     if (p === 1) {
-      if (invalid) throw this.invalid(invalid);
       out.set(input);
       return this.finish("allGather", "fixed", null, null, n, t0, out);
     }
@@ -239,9 +309,9 @@ export class SharedCommunicator implements Communicator {
     const segs = Math.max(1, Math.ceil(n / C));
     for (let i = 0; i < segs; i++) {
       const off = i * C, len = Math.min(C, n - off);
-      this.setInput(input, zc, zc);
-      if (!invalid && !zc) this.stage(input, off, len);
-      this.arrive(OP_IDS.allGather, invalid ? INVALID : FIXED, NO_CODEC, 0, 0, n, i, len, invalid);
+      this.setInput(zc, zc);
+      if (!zc) this.stage(input, off, len);
+      this.arrive(OP_IDS.allGather, FIXED, NO_CODEC, 0, 0, n, i, len, null);
       e.received((p - 1) * 4 * len);
       e.sent((p - 1) * 4 * len);
       for (let q = 0; q < p; q++) this.e.copyToArray(out, q * n + off, e.I(q), len);
@@ -250,14 +320,24 @@ export class SharedCommunicator implements Communicator {
     return this.finish("allGather", "fixed", null, null, n, t0, out);
   }
 
-  broadcast(data: Float32Array, root: number, options: CollectiveOptions = {}): Float32Array {
+  broadcast(data: Float32Array, root: number, options?: CollectiveOptions): Float32Array {
     const t0 = this.begin();
-    const n = data.length, p = this.worldSize, r = this.rank;
-    const out = options.output ?? data;
-    let invalid: string | null = out.length !== n ? `output length ${out.length} differs from input length ${n}` : null;
-    if (!Number.isInteger(root) || root < 0 || root >= p) invalid ??= `root ${root} is not a rank of this group (0..${p - 1})`;
+    let invalid = this.checkInput("broadcast", "data", data);
+    const n = invalid === null ? data.length : 0, p = this.worldSize, r = this.rank;
+    if (typeof root !== "number" || !Number.isInteger(root) || root < 0 || root >= p) {
+      invalid ??= `broadcast: root ${describeValue(root)} is not a rank of this group (an integer in 0..${p - 1})`;
+    }
+    let out = data;
+    if (options !== undefined) {
+      if (options === null || typeof options !== "object") invalid ??= `broadcast: options must be an object, got ${describeValue(options)}`;
+      else if (options.output !== undefined) {
+        const why = this.checkOutput("broadcast", options.output, n, invalid === null ? data : null, true, `differs from input length ${n}`);
+        if (why !== null) invalid ??= why;
+        else out = options.output;
+      }
+    }
+    if (invalid !== null) return this.reject(OP_IDS.broadcast, invalid);
     if (p === 1) {
-      if (invalid) throw this.invalid(invalid);
       if (out !== data) out.set(data);
       return this.finish("broadcast", "fixed", null, null, n, t0, out);
     }
@@ -266,9 +346,9 @@ export class SharedCommunicator implements Communicator {
     const segs = Math.max(1, Math.ceil(n / C));
     for (let i = 0; i < segs; i++) {
       const off = i * C, len = Math.min(C, n - off);
-      this.setInput(data, zcIn, zcIn || zcOut);
-      if (!invalid && r === root && !zcIn) this.stage(data, off, len);
-      this.arrive(OP_IDS.broadcast, invalid ? INVALID : FIXED, NO_CODEC, 0, root, n, i, len, invalid);
+      this.setInput(zcIn, zcIn || zcOut);
+      if (r === root && !zcIn) this.stage(data, off, len);
+      this.arrive(OP_IDS.broadcast, FIXED, NO_CODEC, 0, root, n, i, len, null);
       if (r !== root) {
         e.received(4 * len);
         if (zcOut) e.copy(e.X(r), e.I(root), len);
@@ -327,6 +407,45 @@ export class SharedCommunicator implements Communicator {
     return new CollectiveError(`rank ${this.rank}: ${msg}`, { code: "invalid", rank: this.rank });
   }
 
+  /** Why `x` cannot be the input (`name`) of `op`, or null. */
+  private checkInput(op: string, name: string, x: unknown): string | null {
+    if (x instanceof Float32Array) return null;
+    return `${op}: ${name} must be a Float32Array, got ${describeValue(x)}`;
+  }
+
+  /**
+   * Why `out` cannot receive `op`'s result of `want` values, or null. It must be a Float32Array of
+   * exactly `want` elements; it may not overlap the input (`sameOk`: except being the input itself,
+   * for in place), and a view of the group's shared memory must lie inside this rank's alloc() region.
+   */
+  private checkOutput(op: string, out: unknown, want: number, input: Float32Array | null, sameOk: boolean, lengthNote: string): string | null {
+    if (!(out instanceof Float32Array)) return `${op}: options.output must be a Float32Array, got ${describeValue(out)}`;
+    if (out.length !== want) return `${op}: options.output length ${out.length} ${lengthNote}`;
+    if (input !== null && overlaps(out, input) && !(sameOk && out.byteOffset === input.byteOffset && out.length === input.length)) {
+      return `${op}: options.output (bytes ${out.byteOffset}..${out.byteOffset + out.byteLength}) overlaps the input ` +
+        `(bytes ${input.byteOffset}..${input.byteOffset + input.byteLength}) of the same buffer` +
+        (sameOk ? "; pass the input itself for in place, or a disjoint array" : "; pass a disjoint array");
+    }
+    if (out.buffer === this.buf && out.byteLength > 0) {
+      const x = this.e.X(this.rank);
+      if (out.byteOffset < x || out.byteOffset + out.byteLength > x + 4 * this.capacity) {
+        return `${op}: options.output lies in the group's shared memory outside this rank's alloc() region`;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Arrive marked rejected, so the peers fail at this arrival instead of waiting: this rank throws
+   * CollectiveError "invalid" with `why`, the peers "mismatch" naming it (p = 1: just throw).
+   */
+  private reject(op: number, why: string): never {
+    if (this.worldSize === 1) throw this.invalid(why);
+    this.myFlags = 0;
+    this.arrive(op, INVALID, NO_CODEC, 0, 0, 0, 0, 0, why);
+    throw this.invalid(why); // not reached: arrive throws for a rejected call
+  }
+
   private begin(): number {
     if (this.closed) throw new CollectiveError(`rank ${this.rank}: communicator is closed`, { code: "closed", rank: this.rank });
     this.sync.checkAbort();
@@ -362,7 +481,7 @@ export class SharedCommunicator implements Communicator {
    * buffer of the next op's parity (packed regions alternate the same way: Engine.P). `inPlace` marks
    * ops that read the alloc() view in place.
    */
-  private setInput(_data: Float32Array, zeroCopy: boolean, inPlace: boolean): void {
+  private setInput(zeroCopy: boolean, inPlace: boolean): void {
     const e = this.e, r = this.rank;
     e.seq = this.opSeq + 1;
     e.inp[r] = zeroCopy ? e.X(r) : e.stage(r, this.opSeq + 1);
@@ -383,50 +502,36 @@ export class SharedCommunicator implements Communicator {
     if (this.opts.timing) this.e.c.copyMs += performance.now() - t;
   }
 
-  /** Plans of calls without per-call choices (the communicator's policy), by element count. */
-  private readonly planCache = new Map<number, Plan>();
-
-  /** Resolve algorithm / codec / scheme for an allReduce of n elements (identical on every rank). */
-  private plan(n: number, o: AllReduceOptions): Plan {
-    if (o.codec === undefined && o.compress === undefined && o.scheme === undefined && o.algorithm === undefined) {
-      let pl = this.planCache.get(n);
-      if (pl === undefined) {
-        pl = this.makePlan(n, o);
-        if (this.planCache.size >= 256) this.planCache.clear();
-        this.planCache.set(n, pl);
-      }
-      return pl;
+  /** What an allReduce of n elements runs under a state's choices: cached per size in defaults and plans. */
+  private resolve(st: PlanState, n: number): ResolvedCall {
+    const cache = st.cache;
+    if (cache !== null) {
+      const hit = cache.get(n);
+      if (hit !== undefined) return hit;
     }
-    return this.makePlan(n, o);
+    const call = this.decide(st, n);
+    if (cache !== null) {
+      if (cache.size >= 256) cache.clear();
+      cache.set(n, call);
+    }
+    return call;
   }
 
-  private makePlan(n: number, o: AllReduceOptions): Plan {
+  /** Algorithm / codec / scheme for n elements: a pure function of (n, p, link, choices), so every rank agrees. */
+  private decide(st: PlanState, n: number): ResolvedCall {
     const p = this.worldSize, link = this.opts.link, bytes = 4 * n;
-    const codec = o.codec !== undefined ? toCodecSpec(o.codec) : this.opts.codec;
-    const when = o.compress ?? (o.codec !== undefined ? true : this.opts.compress);
+    const codec = st.codec, when = st.compress;
     const compress = codec !== null && p > 1 && (when === true || (when === "auto" && shouldCompress(bytes, p, link, codec)));
     if (compress) {
-      const desc = descriptorOf(codec);
-      this.checkCodec(desc, codec);
-      const s = o.scheme ?? this.opts.scheme;
-      const scheme = s === "auto" ? chooseScheme(bytes, p, link, codec) : s;
-      if (scheme !== "allgather" && scheme !== "two-shot") throw new RangeError(`unknown compression scheme "${String(scheme)}"`);
-      return { alg: scheme === "allgather" ? compressedAllgather : compressedTwoShot, codec, desc, scheme };
+      const scheme: CompressionScheme = st.scheme === "auto" ? chooseScheme(bytes, p, link, codec) : st.scheme;
+      const entry = algorithmByScheme(scheme);
+      if (!entry) throw new RangeError(`unknown compression scheme "${String(scheme)}"`);
+      return { entry, codec, desc: st.desc, align: st.align, scheme, codecName: st.codecName };
     }
-    const a = o.algorithm ?? this.opts.algorithm;
-    const name = a === "auto" ? chooseAlgorithm(bytes, p, link) : a;
-    const alg = name === "one-shot" ? oneShot : name === "two-shot" ? twoShot : name === "ring" ? ring : null;
-    if (!alg) throw new RangeError(`unknown algorithm "${String(a)}"`);
-    return { alg, codec: null, desc: 0, scheme: null };
-  }
-
-  private checkCodec(desc: number, spec: CodecSpec): void {
-    let why = this.codecProbe.get(desc);
-    if (why === undefined) {
-      why = this.e.probeCodec(desc);
-      this.codecProbe.set(desc, why);
-    }
-    if (why !== null) throw new Error(`codec ${codecName(spec)} is not usable: ${why}`);
+    const name = st.algorithm === "auto" ? chooseAlgorithm(bytes, p, link) : st.algorithm;
+    const entry = algorithmByName(name);
+    if (!entry) throw new RangeError(`unknown algorithm "${String(name)}"`);
+    return { entry, codec: null, desc: 0, align: 1, scheme: null, codecName: null };
   }
 
   /**

@@ -1,20 +1,17 @@
 // The primitives algorithms are written in (NCCL's "primitives" layer): byte offsets of every rank's
 // regions, copies, f32 sums, codec kernel calls, link charges and per-call counters. Algorithms in
 // algorithms/*.ts use only this, the Sync object and the layout.
-import { type QuantExports, kernelError } from "@tensorwire/quant-wasm";
+import type { KernelHandle } from "@tensorwire/quant-wasm";
 import type { Layout } from "./layout.js";
-import { slotOffset } from "./layout.js";
+import { MAX_PIECES, slotOffset } from "./layout.js";
 import { stepSeconds } from "./link.js";
 import type { Sync } from "./sync.js";
 import type { LinkModel } from "./types.js";
 
-/** Descriptor of the f32 passthrough codec: its dequantize-accumulate is a SIMD `dst += src`. */
-export const F32_DESC = 0;
-
 /** Elements per block of the cache-blocked sums (32 KiB of f32: dst and two sources stay in L1/L2). */
 const SUM_BLOCK = 8192;
-/** Upper bound on the pieces of a pipelined op. */
-export const MAX_PIECES = 64;
+/** Upper bound on the pieces of a pipelined op (layout.ts sizes the packed regions for it). */
+export { MAX_PIECES };
 
 /** Counters of the call in progress. */
 export interface Counters {
@@ -29,8 +26,8 @@ export class Engine {
   readonly p: number;
   readonly f32: Float32Array;
   readonly u32: Uint32Array;
-  /** whether quant.wasm's f32 dequantize-accumulate works (else plain JS loops) */
-  readonly wasmF32: boolean;
+  /** quant-wasm's f32 passthrough descriptor: dequantize = SIMD copy, dequantize-accumulate = SIMD `dst += src` */
+  private readonly f32d: number;
   readonly c: Counters = { bytesSent: 0, bytesReceived: 0, codecMs: 0, copyMs: 0, linkMs: 0 };
   /** chunk boundaries filled by chunkStarts(): chunk c = [cs[c], cs[c+1]) */
   readonly cs: Int32Array;
@@ -51,7 +48,8 @@ export class Engine {
     readonly rank: number,
     readonly layout: Layout,
     readonly sync: Sync,
-    readonly k: QuantExports,
+    /** quant-wasm's pointer-level kernel handle (bounds-checked; KernelError on failure) */
+    readonly k: KernelHandle,
     buffer: ArrayBufferLike,
     readonly link: LinkModel | null,
     readonly timing: boolean,
@@ -62,7 +60,7 @@ export class Engine {
     this.cs = new Int32Array(this.p + 1);
     this.inp = new Int32Array(this.p);
     this.flags = new Int32Array(this.p);
-    this.wasmF32 = this.probeF32();
+    this.f32d = k.f32Descriptor;
   }
 
   // ---- regions (byte offsets) -------------------------------------------------------------------
@@ -76,7 +74,6 @@ export class Engine {
   /** rank r's packed region for the current op (alternating by op sequence number, like staging) */
   P(r: number): number { return slotOffset(this.layout, r, this.seq & 1 ? this.layout.packed1 : this.layout.packed); }
   R(r: number): number { return slotOffset(this.layout, r, this.layout.reduced); }
-  probe(): number { return slotOffset(this.layout, this.rank, this.layout.probe); }
   srcs(): number { return this.layout.srcsBase + this.rank * this.layout.srcsStride; }
 
   clock(): number { return this.timing ? performance.now() : 0; }
@@ -115,21 +112,12 @@ export class Engine {
 
   /** Untimed copy (see copy). */
   move(dst: number, src: number, n: number): void {
-    if (this.wasmF32) this.k.tw_dequantize(F32_DESC, src, n, dst);
-    else this.f32.copyWithin(dst >>> 2, src >>> 2, (src >>> 2) + n);
+    this.k.dequantize(this.f32d, src, n, dst, "copy");
   }
 
-  /**
-   * dst[i] = f32(dst[i] + src[i]) (byte offsets), untimed (callers time whole phases). JS and wasm
-   * round identically: the f64 sum of two f32 values, rounded once to f32, equals the f32 sum.
-   */
+  /** dst[i] = f32(dst[i] + src[i]) (byte offsets), untimed (callers time whole phases). */
   private add(dst: number, src: number, n: number): void {
-    if (this.wasmF32) {
-      this.k.tw_dequantize_accumulate(F32_DESC, src, n, dst);
-    } else {
-      const f = this.f32, d = dst >>> 2, s = src >>> 2;
-      for (let i = 0; i < n; i++) f[d + i] += f[s + i]!;
-    }
+    this.k.dequantizeAccumulate(this.f32d, src, n, dst, "sum");
   }
 
   /** dst[i] = f32(dst[i] + src[i]) (byte offsets). */
@@ -189,21 +177,20 @@ export class Engine {
     if (this.timing) this.c.copyMs += performance.now() - t;
   }
 
-  // ---- codec kernels ----------------------------------------------------------------------------
+  // ---- codec kernels (quant-wasm's KernelHandle: bounds-checked, KernelError on failure) ----------
   quantize(desc: number, src: number, n: number, dst: number, seed: number): void {
     if (n === 0) return;
     const t = this.clock();
-    const r = this.k.tw_quantize(desc, src, n, dst, seed);
+    this.k.quantize(desc, src, n, dst, seed);
     if (this.timing) this.c.codecMs += performance.now() - t;
-    if (r < 0) throw kernelError(r, "tw_quantize");
   }
 
   dequantize(desc: number, src: number, n: number, dst: number, accumulate: boolean): void {
     if (n === 0) return;
     const t = this.clock();
-    const r = accumulate ? this.k.tw_dequantize_accumulate(desc, src, n, dst) : this.k.tw_dequantize(desc, src, n, dst);
+    if (accumulate) this.k.dequantizeAccumulate(desc, src, n, dst);
+    else this.k.dequantize(desc, src, n, dst);
     if (this.timing) this.c.codecMs += performance.now() - t;
-    if (r < 0) throw kernelError(r, accumulate ? "tw_dequantize_accumulate" : "tw_dequantize");
   }
 
   /**
@@ -215,9 +202,8 @@ export class Engine {
     const arr = this.srcs();
     for (let q = 0; q < this.p; q++) this.u32[(arr >>> 2) + q] = this.P(q) + off;
     const t = this.clock();
-    const r = this.k.tw_dequantize_sum(desc, arr, this.p, n, dst);
+    this.k.dequantizeSum(desc, arr, this.p, n, dst);
     if (this.timing) this.c.codecMs += performance.now() - t;
-    if (r < 0) throw kernelError(r, "tw_dequantize_sum");
   }
 
   /** dst = quantize(Σ_q decode(src_q)) with the p source pointers in rank order. */
@@ -226,9 +212,8 @@ export class Engine {
     const arr = this.srcs();
     for (let q = 0; q < this.p; q++) this.u32[(arr >>> 2) + q] = src(q);
     const t = this.clock();
-    const r = this.k.tw_reduce_quantize(desc, arr, this.p, n, dst, scratch, seed);
+    this.k.reduceQuantize(desc, arr, this.p, n, dst, scratch, seed);
     if (this.timing) this.c.codecMs += performance.now() - t;
-    if (r < 0) throw kernelError(r, "tw_reduce_quantize");
   }
 
   // ---- accounting -------------------------------------------------------------------------------
@@ -250,45 +235,5 @@ export class Engine {
 
   sent(bytes: number): void {
     this.c.bytesSent += bytes;
-  }
-
-  /** Does this quant.wasm implement the f32 passthrough accumulate? (Checked on private memory.) */
-  private probeF32(): boolean {
-    const base = this.probe() >>> 2;
-    const f = this.f32;
-    for (let i = 0; i < 8; i++) {
-      f[base + i] = i + 0.5;
-      f[base + 8 + i] = 100 * i + 0.25;
-    }
-    const r = this.k.tw_dequantize_accumulate(F32_DESC, (base + 8) * 4, 8, base * 4);
-    if (r !== 0) return false;
-    for (let i = 0; i < 8; i++) if (f[base + i] !== i + 0.5 + 100 * i + 0.25) return false;
-    return true;
-  }
-
-  /**
-   * Does this quant.wasm implement the codec? Quantizes and decodes a small block-aligned probe on
-   * this rank's private probe area. Returns null when it works, else the reason.
-   */
-  probeCodec(desc: number): string | null {
-    const base = this.probe();
-    const n = 256;
-    const f = this.f32;
-    for (let i = 0; i < n; i++) f[(base >>> 2) + i] = ((i * 37) % 17) - 8;
-    const packed = base + 4 * n;
-    const out = base + 4 * n + 1280;
-    const need = this.k.tw_bytes_for(desc, n);
-    if (need < 0) return kernelError(need, "tw_bytes_for").message;
-    if (need > 1280) return `probe area too small for ${need} bytes`;
-    const q = this.k.tw_quantize(desc, base, n, packed, 1);
-    if (q < 0) return kernelError(q, "tw_quantize").message;
-    for (let i = 0; i < n; i++) f[(out >>> 2) + i] = Number.NaN;
-    const d = this.k.tw_dequantize(desc, packed, n, out);
-    if (d < 0) return kernelError(d, "tw_dequantize").message;
-    for (let i = 0; i < n; i++) {
-      const v = f[(out >>> 2) + i]!, x = f[(base >>> 2) + i]!;
-      if (!(Math.abs(v - x) <= 0.5 * 8 + 1e-6)) return `quant.wasm returned wrong values for this codec (element ${i}: ${x} → ${v}); its kernel is probably not implemented yet`;
-    }
-    return null;
   }
 }

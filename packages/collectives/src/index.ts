@@ -11,9 +11,11 @@ export type { Layout } from "./layout.js";
 export { LINK_PRESETS, stepSeconds, modelledSeconds } from "./link.js";
 export { THRESHOLDS, LOCAL_BYTES_PER_SEC, chooseAlgorithm, chooseScheme, shouldCompress, modelAllReduce, modelCompressed } from "./tuning.js";
 export { resolveOptions, toCodecSpec, DEFAULTS } from "./options.js";
+export type { AllReducePlan } from "./plan.js";
+export { ALGORITHM_NAMES, SCHEME_NAMES, RESERVED_IDS, MAX_ALGORITHM_ID, listAlgorithms, checkRegistry } from "./algorithms/registry.js";
 export { describeAbort, readAbort } from "./sync.js";
 export type { AbortInfo } from "./sync.js";
 export type {
-  Algorithm, AlgorithmName, AllReduceOptions, CallStats, CodecArg, CollectiveOptions, CommStats, Communicator, TrafficStats,
+  Algorithm, AlgorithmName, AllReduceOptions, AllReducePlanOptions, CallStats, CodecArg, CollectiveOptions, CommStats, Communicator, TrafficStats,
   CompressionScheme, CompressWhen, GroupOptions, LinkModel, OpName, RankInit, ResolvedOptions, WaitMode,
 } from "./types.js";

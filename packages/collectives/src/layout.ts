@@ -25,11 +25,10 @@
  *  │                              │ │ stage0   capacity f32   staging of other inputs, ops with even sequence no.
  *  │                              │ │ stage1   capacity f32   … odd sequence no. (one-shot then needs no final barrier)
  *  │                              │ │ scratch  capacity f32   partial sums, owner chunks (two-shot, ring)
- *  │                              │ │ packed0  capacity×4 B   quantized input (pieces or chunks), ops with even seq. no.;
+ *  │                              │ │ packed0  ≥ capacity×4 B quantized input (pieces or chunks), ops with even seq. no.;
  *  │                              │ │                         ring: gather buffer
  *  │                              │ │ packed1  capacity×4 B   … odd seq. no. (compressed allgather needs no final barrier)
- *  │                              │ │ reduced  ⌈cap/p⌉+128 f32 owner's requantized chunk (compressed two-shot)
- *  │                              │ └ probe    4 KiB        private: codec support probes at first use
+ *  │                              │ └ reduced  ⌈cap/p⌉+128 f32 owner's requantized chunk (compressed two-shot)
  *  │ slot 1 ...  slot p−1         │
  *  └──────────────────────────────┘ totalBytes (= pages × 64 KiB; memory.maximum = pages: never grows)
  * ```
@@ -39,8 +38,10 @@
  * The word indices below are the protocol: MUST MATCH across every rank of a group (they are one file).
  */
 
+import { MAX_BLOCK, maxPackedBytes } from "@tensorwire/quant-wasm";
+
 /** Bump when any index or region below changes meaning. */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 export const MAGIC = 0x74777263; // "twrc"
 
 /** Bytes per cache line; every region and every per-rank sync line starts on one. */
@@ -85,8 +86,10 @@ export const FLAG_KEEP_INPUT = 2;
 /** Number of descriptor words compared across ranks (D_OP .. D_LENGTH). */
 export const D_COMPARED = 8;
 
-/** Element alignment of chunk boundaries: a multiple of every codec block size (max 128). */
-export const CAPACITY_ALIGN = 128;
+/** Element alignment of chunk boundaries: quant-wasm's largest block size, a multiple of every codec's (128). */
+export const CAPACITY_ALIGN = MAX_BLOCK;
+/** Upper bound on the pieces of a pipelined op (algorithms/compressed-allgather.ts); the packed regions fit that many packed tensors. */
+export const MAX_PIECES = 64;
 
 export interface Layout {
   readonly version: number;
@@ -114,8 +117,6 @@ export interface Layout {
   readonly packedBytes: number;
   readonly reduced: number;
   readonly reducedBytes: number;
-  readonly probe: number;
-  readonly probeBytes: number;
   readonly totalBytes: number;
   readonly pages: number;
 }
@@ -146,15 +147,15 @@ export function computeLayout(heapBase: number, worldSize: number, capacity: num
   const stage1 = stage0 + alignUp(4 * capacity, LINE);
   const scratch = stage1 + alignUp(4 * capacity, LINE);
   const packed = scratch + alignUp(4 * capacity, LINE);
-  // f32 passthrough is the widest codec (4 B/value); nvfp4 adds a 4-byte header per chunk (≤ p)
-  // or pipeline piece (≤ 64, algorithms/compressed-allgather.ts).
-  const packedBytes = alignUp(4 * capacity + LINE * (p + 1) + 1024, LINE);
+  // quant-wasm's bound over every codec (f32 passthrough, 4 B/value, is the widest; nvfp4 adds its
+  // tensor header per packed tensor): a segment is cut into at most max(p, MAX_PIECES) packed tensors
+  // (two-shot chunks, pipeline pieces of algorithms/compressed-allgather.ts); one more for slack.
+  const packedBytes = alignUp(maxPackedBytes(capacity, Math.max(p, MAX_PIECES) + 1), LINE);
   const packed1 = packed + packedBytes;
   const reduced = packed1 + packedBytes;
-  const reducedBytes = alignUp(4 * (Math.ceil(capacity / p) + CAPACITY_ALIGN) + LINE, LINE);
-  const probe = reduced + reducedBytes;
-  const probeBytes = 4096;
-  const slotBytes = alignUp(probe + probeBytes, 4096);
+  // one owner chunk (≤ ⌈capacity/p⌉ rounded up to a block) as one packed tensor, plus a line of slack
+  const reducedBytes = alignUp(maxPackedBytes(Math.ceil(capacity / p) + CAPACITY_ALIGN) + LINE, LINE);
+  const slotBytes = alignUp(reduced + reducedBytes, 4096);
   const totalBytes = alignUp(slotBase + p * slotBytes, 65536);
   const pages = totalBytes / 65536;
   if (pages > 65536) {
@@ -164,7 +165,7 @@ export function computeLayout(heapBase: number, worldSize: number, capacity: num
   }
   return {
     version: LAYOUT_VERSION, worldSize: p, heapBase, ctrlBase, capacity, descBase, srcsBase, srcsStride,
-    slotBase, slotBytes, input, stage0, stage1, scratch, packed, packed1, packedBytes, reduced, reducedBytes, probe, probeBytes, totalBytes, pages,
+    slotBase, slotBytes, input, stage0, stage1, scratch, packed, packed1, packedBytes, reduced, reducedBytes, totalBytes, pages,
   };
 }
 

@@ -1,5 +1,6 @@
 // Option defaults and resolution (host side, once per group; the result travels to every rank).
 import { type CodecSpec, resolveCodec } from "@tensorwire/quant-wasm";
+import { ALGORITHM_NAMES, SCHEME_NAMES } from "./algorithms/registry.js";
 import { validateLink } from "./link.js";
 import type { CodecArg, GroupOptions, ResolvedOptions } from "./types.js";
 
@@ -34,9 +35,9 @@ export function resolveOptions(o: GroupOptions, worldSize: number): ResolvedOpti
     return x;
   };
   const algorithm = o.algorithm ?? "auto";
-  if (!["auto", "one-shot", "two-shot", "ring"].includes(algorithm)) throw new RangeError(`unknown algorithm "${algorithm}"`);
+  if (algorithm !== "auto" && !ALGORITHM_NAMES.includes(algorithm)) throw new RangeError(`unknown algorithm "${algorithm}" (known: auto, ${ALGORITHM_NAMES.join(", ")})`);
   const scheme = o.scheme ?? "auto";
-  if (!["auto", "allgather", "two-shot"].includes(scheme)) throw new RangeError(`unknown compression scheme "${scheme}"`);
+  if (scheme !== "auto" && !SCHEME_NAMES.includes(scheme)) throw new RangeError(`unknown compression scheme "${scheme}" (known: auto, ${SCHEME_NAMES.join(", ")})`);
   const compress = o.compress ?? "auto";
   if (compress !== true && compress !== false && compress !== "auto") throw new RangeError(`compress must be true, false or "auto"`);
   return {

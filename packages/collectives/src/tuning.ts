@@ -5,10 +5,13 @@
  * Without a link model (plain shared memory) the algorithm comes from THRESHOLDS, measured by
  * `npm run bench -w @tensorwire/collectives` (bench/bench.ts; BENCHMARKS.md has the run). With a
  * link model, every candidate's time is estimated as
- *     steps · latency + bytes read per rank / bandwidth + local work / LOCAL_GBPS
- * and the cheapest wins (the same cost model decides whether compression pays).
+ *     payload steps · latency + sync steps · SYNC_STEP_SECONDS + bytes read per rank / bandwidth
+      + local work (at the rates of LOCAL_BYTES_PER_SEC)
+ * and the cheapest wins (the same cost model decides whether compression pays). The candidates are
+ * the algorithm registry's (algorithms/registry.ts): every uncompressed algorithm, every scheme.
  */
 import { type CodecSpec, bitsPerValue } from "@tensorwire/quant-wasm";
+import { ALGORITHM_NAMES, SCHEME_NAMES } from "./algorithms/registry.js";
 import type { AlgorithmName, CompressionScheme, LinkModel } from "./types.js";
 
 /**
@@ -119,9 +122,9 @@ export function chooseAlgorithm(bytes: number, p: number, link: LinkModel | null
     const row = THRESHOLDS.find((t) => p <= t.maxWorldSize)!;
     return bytes <= row.oneShotMaxBytes ? "one-shot" : "two-shot";
   }
-  let best: AlgorithmName = "one-shot";
+  let best: AlgorithmName = ALGORITHM_NAMES[0]!;
   let bestT = Infinity;
-  for (const a of ["one-shot", "two-shot", "ring"] as const) {
+  for (const a of ALGORITHM_NAMES) {
     const t = modelAllReduce(a, bytes, p, link);
     if (t < bestT) { bestT = t; best = a; }
   }
@@ -132,8 +135,14 @@ export function chooseAlgorithm(bytes: number, p: number, link: LinkModel | null
 export function chooseScheme(bytes: number, p: number, link: LinkModel | null, codec: CodecSpec): CompressionScheme {
   if (p <= 2) return "allgather"; // same bytes at p = 2, and one quantization instead of two
   if (!link) return 32 / bitsPerValue(codec) > p / 2 ? "allgather" : "two-shot";
-  return modelCompressed("allgather", bytes, p, link, codec) <= modelCompressed("two-shot", bytes, p, link, codec)
-    ? "allgather" : "two-shot";
+  // the registry's schemes in order; a tie keeps the earlier one (allgather: one quantization)
+  let best: CompressionScheme = SCHEME_NAMES[0]!;
+  let bestT = Infinity;
+  for (const sch of SCHEME_NAMES) {
+    const t = modelCompressed(sch, bytes, p, link, codec);
+    if (t < bestT) { bestT = t; best = sch; }
+  }
+  return best;
 }
 
 /**

@@ -1,19 +1,22 @@
 // Public types of @tensorwire/collectives. The implementation is in communicator.ts.
 import type { CodecSpec, FormatName } from "@tensorwire/quant-wasm";
+import type { AlgorithmName as RegistryAlgorithmName, CompressionScheme as RegistryCompressionScheme } from "./algorithms/registry.js";
 import type { Layout } from "./layout.js";
+import type { AllReducePlan } from "./plan.js";
 
-/** All-reduce algorithms (each in its own file under algorithms/). */
-export type AlgorithmName = "one-shot" | "two-shot" | "ring";
+/** All-reduce algorithms (each in its own file under algorithms/; the list is algorithms/registry.ts). */
+export type AlgorithmName = RegistryAlgorithmName;
 export type Algorithm = AlgorithmName | "auto";
 
 /**
- * Compressed all-reduce schemes (REFERENCE.md §4):
+ * Compressed all-reduce schemes (algorithms/registry.ts):
  * - `allgather`: every rank quantizes its input once; every rank decodes and sums all p packed
  *   inputs in rank order. One quantization, error independent of p, (p−1)·M/c bytes per rank.
  * - `two-shot`: quantize → reduce-scatter (chunk owners sum the p decoded chunks in f32 and
  *   requantize) → all-gather of the packed chunks. 2(p−1)/p·M/c bytes per rank, two quantizations.
+ * With compression ratio c = 32 / bits per value, allgather moves fewer bytes when c > p/2.
  */
-export type CompressionScheme = "allgather" | "two-shot";
+export type CompressionScheme = RegistryCompressionScheme;
 
 /** A codec by name (defaults from quant-wasm), a full spec, or `"none"` for uncompressed. */
 export type CodecArg = FormatName | CodecSpec | "none";
@@ -97,17 +100,29 @@ export interface RankInit {
   readonly options: ResolvedOptions;
 }
 
-/** Per-call options of allReduce. */
-export interface AllReduceOptions {
-  /** Where to write the result (default: in place, into the input array). */
-  output?: Float32Array;
+/**
+ * The choices of an allReduce call (the per-call options without `output`): what `comm.prepare()`
+ * resolves once into an AllReducePlan.
+ */
+export interface AllReducePlanOptions {
   algorithm?: Algorithm;
   /** Codec for this call; giving one implies `compress: true` unless `compress` says otherwise. */
   codec?: CodecArg;
   compress?: CompressWhen;
   scheme?: CompressionScheme | "auto";
-  /** Seed for stochastic rounding (mixed with rank and call number). */
+  /** Seed for stochastic rounding (an integer, mixed with rank and call number). Default 0. */
   seed?: number;
+}
+
+/** Per-call options of allReduce. */
+export interface AllReduceOptions extends AllReducePlanOptions {
+  /** Where to write the result (default: in place, into the input array). */
+  output?: Float32Array;
+  /**
+   * A plan from `comm.prepare()` (this communicator's): the call's choices, resolved once. With a
+   * plan, `algorithm`, `codec`, `compress`, `scheme` and `seed` must be absent.
+   */
+  plan?: AllReducePlan;
 }
 
 export interface CollectiveOptions {
@@ -164,6 +179,12 @@ export interface Communicator {
   readonly capacity: number;
   /** Sum `data` over all ranks; every rank gets bit-identical results. In place unless `output`. */
   allReduce(data: Float32Array, options?: AllReduceOptions): Float32Array;
+  /**
+   * Validate and resolve an allReduce's choices once (local: no communication). A call given the
+   * plan (`allReduce(x, { plan })`) costs no more than one with the group's defaults. Throws a
+   * CollectiveError (code `invalid`) naming a bad option.
+   */
+  prepare(options?: AllReducePlanOptions): AllReducePlan;
   /** Sum `input` over all ranks and return this rank's chunk `chunkRange(input.length, rank)`. */
   reduceScatter(input: Float32Array, options?: CollectiveOptions): Float32Array;
   /** Concatenate every rank's `input` (all the same length) in rank order. */

@@ -4,8 +4,9 @@ import { MessageChannel } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { resolveCodec } from "@tensorwire/quant-wasm";
 import {
-  CollectiveError, LINK_PRESETS, capacityFor, chooseAlgorithm, chooseScheme, computeLayout, createCommunicator,
-  createGroup, resolveOptions, shouldCompress, type RankInit,
+  ALGORITHM_NAMES, CollectiveError, LINK_PRESETS, MAX_ALGORITHM_ID, RESERVED_IDS, SCHEME_NAMES, capacityFor, checkRegistry,
+  chooseAlgorithm, chooseScheme, computeLayout, createCommunicator, createGroup, listAlgorithms, modelAllReduce, resolveOptions,
+  shouldCompress, type RankInit,
 } from "@tensorwire/collectives";
 
 describe("layout", () => {
@@ -18,12 +19,12 @@ describe("layout", () => {
       expect(l.descBase).toBeGreaterThan(l.ctrlBase);
       expect(l.srcsBase).toBeGreaterThan(l.descBase);
       expect(l.slotBase).toBeGreaterThanOrEqual(l.srcsBase + p * l.srcsStride);
-      const regions = [[l.input, 4 * cap], [l.scratch, 4 * cap], [l.packed, l.packedBytes], [l.reduced, l.reducedBytes], [l.probe, l.probeBytes]] as const;
+      const regions = [[l.input, 4 * cap], [l.scratch, 4 * cap], [l.packed, l.packedBytes], [l.reduced, l.reducedBytes]] as const;
       for (let i = 0; i < regions.length; i++) {
         expect(regions[i]![0] % 64).toBe(0);
         if (i > 0) expect(regions[i]![0]).toBeGreaterThanOrEqual(regions[i - 1]![0] + regions[i - 1]![1]);
       }
-      expect(l.probe + l.probeBytes).toBeLessThanOrEqual(l.slotBytes);
+      expect(l.reduced + l.reducedBytes).toBeLessThanOrEqual(l.slotBytes);
       expect(l.slotBase + p * l.slotBytes).toBeLessThanOrEqual(l.totalBytes);
       expect(l.totalBytes).toBe(l.pages * 65536);
       // the widest packed form (f32 passthrough) of a full segment fits, with nvfp4 headers per chunk
@@ -128,5 +129,57 @@ describe("a communicator on the main thread", () => {
     expect(() => c.barrier()).toThrow(/rank 1 stopped answering: rank 0 waited \d+ ms/);
     expect(performance.now() - t).toBeGreaterThanOrEqual(100);
     expect(g.failure()).toMatchObject({ failedRank: 1, reporter: 0 });
+  });
+});
+
+describe("algorithm registry", () => {
+  it("one list: names, ids, schemes; ids in 1..MAX_ALGORITHM_ID, unique, never a reserved id", () => {
+    const list = listAlgorithms();
+    expect(list.map((a) => a.name)).toEqual(["one-shot", "two-shot", "ring", "compressed-allgather", "compressed-two-shot"]);
+    expect(ALGORITHM_NAMES).toEqual(list.filter((a) => a.scheme === null).map((a) => a.name));
+    expect(SCHEME_NAMES).toEqual(["allgather", "two-shot"]);
+    const ids = list.map((a) => a.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) {
+      expect(id).toBeGreaterThanOrEqual(1);
+      expect(id).toBeLessThanOrEqual(MAX_ALGORITHM_ID);
+      expect(Object.values(RESERVED_IDS)).not.toContain(id);
+    }
+    for (const r of Object.values(RESERVED_IDS)) expect(r < 1 || r > MAX_ALGORITHM_ID).toBe(true);
+    expect(() => checkRegistry()).not.toThrow();
+  });
+  it("checkRegistry refuses reserved, out-of-range and duplicate ids", () => {
+    const base = listAlgorithms();
+    expect(() => checkRegistry([...base, { name: "tree", id: RESERVED_IDS.fixed, scheme: null, schemeId: 0 }])).toThrow(/tree: id 256 outside 1\.\.255/);
+    expect(() => checkRegistry([...base, { name: "tree", id: 0, scheme: null, schemeId: 0 }])).toThrow(/outside/);
+    expect(() => checkRegistry([...base, { name: "tree", id: 2, scheme: null, schemeId: 0 }])).toThrow(/tree: id 2 used twice/);
+    expect(() => checkRegistry([...base, { name: "ring", id: 9, scheme: null, schemeId: 0 }])).toThrow(/name ring used twice/);
+    expect(() => checkRegistry([...base, { name: "x", id: 9, scheme: "allgather", schemeId: 1 }])).toThrow(/scheme id 1 used twice/);
+  });
+  it("option validation and the cost model take their candidates from it", () => {
+    expect(() => resolveOptions({ algorithm: "tree" as never }, 2)).toThrow(/known: auto, one-shot, two-shot, ring/);
+    expect(() => resolveOptions({ scheme: "ring" as never }, 2)).toThrow(/known: auto, allgather, two-shot/);
+    const link = LINK_PRESETS["1Gbit/s"];
+    for (const b of [1 << 10, 1 << 16, 1 << 22]) {
+      const best = ALGORITHM_NAMES.reduce((x, y) => (modelAllReduce(y, b, 4, link) < modelAllReduce(x, b, 4, link) ? y : x));
+      expect(chooseAlgorithm(b, 4, link)).toBe(best);
+    }
+  });
+});
+
+describe("prepared plans on one rank", () => {
+  it("prepare validates locally; a plan works only on its own communicator", async () => {
+    const c1 = createCommunicator((await createGroup(1)).rankInit(0));
+    const c2 = createCommunicator((await createGroup(1)).rankInit(0));
+    const plan = c1.prepare({ codec: "mxfp4" });
+    const x = Float32Array.from([1, 2, 3]);
+    expect([...c1.allReduce(x, { plan })]).toEqual([1, 2, 3]);
+    expect(c1.stats.last).toMatchObject({ algorithm: "one-shot", codec: null }); // p = 1: nothing is quantized
+    expect(() => c2.allReduce(x, { plan })).toThrow(/options.plan was prepared by another communicator \(rank 0\)/);
+    expect(() => c1.allReduce(x, { plan, compress: false })).toThrow(/options.compress must be absent/);
+    expect(() => c1.prepare({ scheme: "ring" as never })).toThrow(CollectiveError);
+    expect(() => c1.prepare({ seed: 0.5 })).toThrow(/prepare: options.seed: must be an integer/);
+    c1.close();
+    expect(() => c1.prepare()).toThrow(/closed/);
   });
 });

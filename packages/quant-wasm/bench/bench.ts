@@ -17,6 +17,7 @@ import {
 import {
   referenceQuantize, referenceDequantize, referenceDequantizeAccumulate,
 } from "@tensorwire/quant-wasm/reference";
+import { normals } from "@tensorwire/quant-wasm/testing";
 import { TARGETS, evaluateTargets, type Row } from "./targets.js";
 import { runNative, fnv1a, type NativeResult } from "./native.js";
 
@@ -83,19 +84,6 @@ function progress(msg: string): void {
   else process.stderr.write(`${msg}\n`);
 }
 
-function gaussian(n: number, seed: number): Float32Array {
-  const x = new Float32Array(n);
-  let s = seed >>> 0;
-  const u = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 2 ** 32;
-  };
-  for (let i = 0; i < n; i++) x[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-  return x;
-}
-
 // ---------------------------------------------------------------- run
 
 const OPS = ["quantize", "dequantize", "dequantizeAccumulate"] as const;
@@ -109,7 +97,7 @@ async function main(): Promise<void> {
   const packedPtr = arena.alloc(4 * maxN + 4096); // the widest format (f32) plus slack
   const outPtr = arena.alloc(4 * maxN);
   const refPtr = arena.alloc(4 * maxN + 4096); // the reference's packed bytes, input of the wasm decoders
-  const xHeap = gaussian(maxN, 42);
+  const xHeap = normals(maxN, 42);
   const copyHeap = new Float32Array(maxN); // copy baseline on ordinary arrays: the fastest JS copy (a
   // SharedArrayBuffer-backed set is ~35% slower in V8)
   new Float32Array(k.memory.buffer, xPtr, maxN).set(xHeap);
@@ -303,7 +291,7 @@ ${table(rows)}
 The int8 (block 32, fp16 scale) and mxfp4 kernels' algorithms in C with AVX2 + F16C intrinsics (8 lanes,
 where wasm SIMD has 4), one thread, on the same input (bench/native/ceiling.c; best of its timed samples,
 so slightly optimistic next to the medians above). The targets were set on another machine class
-(REFERENCE.md section 3: AVX-512, C memcpy 57 GB/s in cache and 10.6 at 64 MiB); this table shows what
+(AVX-512 prototype measurements, where C memcpy ran at 57 GB/s in cache and 10.6 GB/s at 64 MiB); this table shows what
 native code reaches here.
 
 ${native === null ? "Not measured (--no-native)." : native.ok ? `Compiler: ${native.compiler}.\n\n${nativeTable}` : `Not measured: ${native.reason}.`}

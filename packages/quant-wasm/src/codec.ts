@@ -7,7 +7,8 @@ import {
   resolveCodec, descriptorOf, bytesFor as specBytesFor, bitsPerValue as specBitsPerValue,
   type CodecOptions, type CodecSpec, type FormatName,
 } from "./formats.js";
-import { KernelError, type QuantKernels } from "./kernels.js";
+import type { QuantKernels } from "./kernels.js";
+import { type KernelHandle, createKernelHandle } from "./handle.js";
 import { defaultArena, isInMemory, u8View, f32View, currentBuffer, type WasmArena } from "./arena.js";
 
 export interface CreateCodecOptions extends CodecOptions {
@@ -83,28 +84,36 @@ const U32_MAX = 0xffffffff;
 /** Create a codec for `format` (defaults: FORMATS.md section 1) on a kernels instance. */
 export function createCodec(kernels: QuantKernels, format: FormatName | string, options: CreateCodecOptions = {}): Codec {
   const spec = resolveCodec(format, options);
-  const desc = descriptorOf(spec);
-  const probe = kernels.exports.tw_bytes_for(desc, 0);
-  if (probe < 0) throw new KernelError(probe, `descriptor check for ${spec.format}`);
-  return new WasmCodec(kernels, spec, desc, options.arena);
+  const h = createKernelHandle(kernels);
+  return new WasmCodec(kernels, h, spec, h.descriptor(spec), options.arena);
+}
+
+/** Operation names used in this codec's error messages (prepared once: the calls stay allocation-free). */
+interface Labels {
+  quantize: string; dequantize: string; dequantizeAccumulate: string; quantizeDequantize: string;
+  dequantizeSum: string; reduceQuantize: string;
 }
 
 class WasmCodec implements Codec {
   readonly bitsPerValue: number;
 
-  private readonly x: QuantKernels["exports"];
   private readonly mem: WebAssembly.Memory;
-  private knownSize = 0;
+  private readonly labels: Labels;
 
   constructor(
     readonly kernels: QuantKernels,
+    private readonly h: KernelHandle,
     readonly spec: CodecSpec,
     readonly descriptor: number,
     private readonly stagingArena: WasmArena | undefined,
   ) {
     this.bitsPerValue = specBitsPerValue(spec);
-    this.x = kernels.exports;
     this.mem = kernels.memory;
+    const f = spec.format;
+    this.labels = {
+      quantize: `quantize (${f})`, dequantize: `dequantize (${f})`, dequantizeAccumulate: `dequantizeAccumulate (${f})`,
+      quantizeDequantize: `quantizeDequantize (${f})`, dequantizeSum: `dequantizeSum (${f})`, reduceQuantize: `reduceQuantize (${f})`,
+    };
   }
 
   bytesFor(n: number): number {
@@ -115,69 +124,30 @@ class WasmCodec implements Codec {
     return this.stagingArena ?? defaultArena(this.kernels);
   }
 
-  // ---------------------------------------------------------------- pointer level
+  // ---------------------------------------------------------------- pointer level (KernelHandle)
 
   encodePtr(src: number, n: number, dst: number, seed = 0): number {
-    this.checkCount(n);
-    this.checkRange("src", src, 4 * n, 4);
-    this.checkRange("dst", dst, this.bytesFor(n), 1);
-    const r = this.x.tw_quantize(this.descriptor, src, n, dst, checkSeed(seed));
-    if (r < 0) throw new KernelError(r, `quantize (${this.spec.format})`);
-    return r;
+    return this.h.quantize(this.descriptor, src, n, dst, seed, this.labels.quantize);
   }
 
   decodePtr(src: number, n: number, dst: number): void {
-    this.checkCount(n);
-    this.checkRange("src", src, this.bytesFor(n), 1);
-    this.checkRange("dst", dst, 4 * n, 4);
-    const r = this.x.tw_dequantize(this.descriptor, src, n, dst);
-    if (r < 0) throw new KernelError(r, `dequantize (${this.spec.format})`);
+    this.h.dequantize(this.descriptor, src, n, dst, this.labels.dequantize);
   }
 
   decodeAccumulatePtr(src: number, n: number, dst: number): void {
-    this.checkCount(n);
-    this.checkRange("src", src, this.bytesFor(n), 1);
-    this.checkRange("dst", dst, 4 * n, 4);
-    const r = this.x.tw_dequantize_accumulate(this.descriptor, src, n, dst);
-    if (r < 0) throw new KernelError(r, `dequantizeAccumulate (${this.spec.format})`);
+    this.h.dequantizeAccumulate(this.descriptor, src, n, dst, this.labels.dequantizeAccumulate);
   }
 
   roundTripPtr(src: number, n: number, dst: number, out: number, seed = 0): number {
-    this.checkCount(n);
-    const nb = this.bytesFor(n);
-    this.checkRange("src", src, 4 * n, 4);
-    this.checkRange("dst", dst, nb, 1);
-    this.checkRange("out", out, 4 * n, 4);
-    checkDisjoint(dst, nb, out, 4 * n);
-    const r = this.x.tw_quantize_dequantize(this.descriptor, src, n, dst, out, checkSeed(seed));
-    if (r < 0) throw new KernelError(r, `quantizeDequantize (${this.spec.format})`);
-    return r;
+    return this.h.quantizeDequantize(this.descriptor, src, n, dst, out, seed, this.labels.quantizeDequantize);
   }
 
   decodeSumPtr(srcsPtr: number, k: number, n: number, dst: number): void {
-    this.checkCount(n);
-    if (!Number.isInteger(k) || k < 1 || k > U32_MAX) throw new RangeError(`decodeSum: k must be a positive u32, got ${k}`);
-    this.checkRange("srcs", srcsPtr, 4 * k, 4);
-    const nb = this.bytesFor(n);
-    const ptrs = new Uint32Array(currentBuffer(this.mem), srcsPtr, k);
-    for (let j = 0; j < k; j++) this.checkRange(`srcs[${j}]`, ptrs[j]!, nb, 1);
-    this.checkRange("dst", dst, 4 * n, 4);
-    const r = this.x.tw_dequantize_sum(this.descriptor, srcsPtr, k, n, dst);
-    if (r < 0) throw new KernelError(r, `dequantizeSum (${this.spec.format})`);
+    this.h.dequantizeSum(this.descriptor, srcsPtr, k, n, dst, this.labels.dequantizeSum);
   }
 
   reduceEncodePtr(srcsPtr: number, k: number, n: number, dst: number, scratch: number, seed = 0): number {
-    this.checkCount(n);
-    if (!Number.isInteger(k) || k < 1 || k > U32_MAX) throw new RangeError(`reduceEncode: k must be a positive u32, got ${k}`);
-    this.checkRange("srcs", srcsPtr, 4 * k, 4);
-    const nb = this.bytesFor(n);
-    const ptrs = new Uint32Array(currentBuffer(this.mem), srcsPtr, k);
-    for (let j = 0; j < k; j++) this.checkRange(`srcs[${j}]`, ptrs[j]!, nb, 1);
-    this.checkRange("dst", dst, nb, 1);
-    this.checkRange("scratch", scratch, 4 * n, 4);
-    const r = this.x.tw_reduce_quantize(this.descriptor, srcsPtr, k, n, dst, scratch, checkSeed(seed));
-    if (r < 0) throw new KernelError(r, `reduceQuantize (${this.spec.format})`);
-    return r;
+    return this.h.reduceQuantize(this.descriptor, srcsPtr, k, n, dst, scratch, seed, this.labels.reduceQuantize);
   }
 
   // ---------------------------------------------------------------- typed-array level
@@ -333,17 +303,6 @@ class WasmCodec implements Codec {
     if (!Number.isInteger(n) || n < 0 || n > U32_MAX) throw new RangeError(`element count must be an integer in 0..2^32-1, got ${n}`);
   }
 
-  /** [ptr, ptr + bytes) must lie above heapBase and inside the memory; f32 pointers 4-byte aligned. */
-  private checkRange(what: string, ptr: number, bytes: number, align: number): void {
-    if (!Number.isInteger(ptr) || ptr < 0) throw new RangeError(`${what}: pointer must be a non-negative integer, got ${ptr}`);
-    if (ptr % align !== 0) throw new RangeError(`${what}: pointer ${ptr} must be ${align}-byte aligned`);
-    if (bytes > 0 && ptr < this.kernels.heapBase) throw new RangeError(`${what}: pointer ${ptr} lies below heapBase ${this.kernels.heapBase}`);
-    if (ptr + bytes <= this.knownSize) return;
-    // a memory only grows: the cached size is a lower bound, re-read it (memory.buffer costs ~0.1 µs) only here
-    this.knownSize = this.mem.buffer.byteLength;
-    if (ptr + bytes > this.knownSize) throw new RangeError(`${what}: [${ptr}, ${ptr + bytes}) exceeds the memory (${this.knownSize} bytes)`);
-  }
-
   /** Decoded values at ptr: `out` itself when the kernel wrote into it, else copied into `out` or a new array. */
   private valuesResult(dstIn: boolean, out: Float32Array | undefined, ptr: number, n: number): Float32Array {
     if (dstIn) return out!.subarray(0, n);
@@ -365,11 +324,6 @@ class WasmCodec implements Codec {
     }
     return { bytes: packed.slice(), clipped };
   }
-}
-
-function checkSeed(seed: number): number {
-  if (!Number.isInteger(seed) || seed < 0 || seed > U32_MAX) throw new RangeError(`seed must be a u32, got ${seed}`);
-  return seed >>> 0;
 }
 
 function checkDisjoint(a: number, aLen: number, b: number, bLen: number): void {

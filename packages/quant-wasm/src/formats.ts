@@ -145,3 +145,26 @@ export function listFormats(): Array<FormatInfo & { bitsPerValue: number; defaul
     return { ...f, bitsPerValue: bitsPerValue(spec), defaultBlock: spec.block, defaultScale: spec.scale };
   });
 }
+
+/** The largest block size of any format: chunk boundaries at multiples of it suit every codec. */
+export const MAX_BLOCK: number = Math.max(...FORMATS.flatMap((f) => f.blocks));
+
+/** (block, bytes per block, tensor header bytes) of every valid format × block × scale. */
+const SHAPES: ReadonlyArray<readonly [number, number, number]> = FORMATS.flatMap((f) =>
+  (f.blocks.length ? f.blocks : [0]).flatMap((block) => f.scales.map((scale) => {
+    const spec: CodecSpec = { format: f.name, block, scale, rounding: "rne" };
+    return [Math.max(block, 1), blockBytes(spec), f.tensorHeaderBytes] as const;
+  })));
+
+/**
+ * An upper bound of the packed bytes of n values cut into at most `tensors` independently packed
+ * tensors (each with its own partial last block and per-tensor header), over every codec, the f32
+ * passthrough (4 bytes per value, the widest) included. For hosts that size buffers once for any codec.
+ */
+export function maxPackedBytes(n: number, tensors = 1): number {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`element count must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(tensors) || tensors < 1) throw new RangeError(`tensors must be a positive integer, got ${tensors}`);
+  let max = 0;
+  for (const [B, bb, header] of SHAPES) max = Math.max(max, (Math.ceil(n / B) + tensors - 1) * bb + tensors * header);
+  return max;
+}

@@ -1,8 +1,9 @@
 // @tensorwire/quant-wasm public API (explicit named exports; the scalar reference is the
-// "./reference" subpath and the raw module the "./quant.wasm" subpath).
+// "./reference" subpath, the seeded test-data helpers the "./testing" subpath and the raw module the
+// "./quant.wasm" subpath).
 export {
   FORMATS, SCALE_IDS, SCALE_BYTES, formatByName, formatById, resolveCodec, descriptorOf, blockBytes,
-  bytesFor, bitsPerValue, listFormats,
+  bytesFor, bitsPerValue, listFormats, maxPackedBytes, MAX_BLOCK,
 } from "./formats.js";
 export type { FormatName, ScaleKind, Rounding, FormatInfo, CodecSpec, CodecOptions } from "./formats.js";
 export {
@@ -12,6 +13,7 @@ export {
 export type { QuantExports, QuantKernels, LoadOptions } from "./kernels.js";
 export { defineWasmModule } from "./loader.js";
 export type { WasmSource, WasmModuleDef, WasmLoader } from "./loader.js";
+export { KernelHandle, createKernelHandle } from "./handle.js";
 export { createCodec } from "./codec.js";
 export type { Codec, CreateCodecOptions, EncodeOptions, EncodeResult } from "./codec.js";
 export { WasmArena, createArena, defaultArena, isInMemory } from "./arena.js";

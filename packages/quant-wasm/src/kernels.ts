@@ -51,11 +51,17 @@ const ERRORS: Record<number, string> = {
   [-5]: "bad argument (k = 0 or a misaligned f32 pointer)",
 };
 
-/** A negative return code of a quant.wasm export, as an Error (`code` is the raw return value). */
+/**
+ * A failed kernel call, as an Error: a negative return code of a quant.wasm export (`code` is the
+ * raw return value), or an argument the host-side checks of KernelHandle refused before the call
+ * (code −5, "bad argument", with `detail` saying which argument and why).
+ */
 export class KernelError extends RangeError {
   override readonly name = "KernelError";
-  constructor(readonly code: number, readonly operation: string) {
-    super(`quant.wasm ${operation} failed: ${ERRORS[code] ?? "unknown error"} (code ${code})`);
+  constructor(readonly code: number, readonly operation: string, readonly detail?: string) {
+    super(detail === undefined
+      ? `quant.wasm ${operation} failed: ${ERRORS[code] ?? "unknown error"} (code ${code})`
+      : `quant.wasm ${operation}: ${detail}`);
   }
 }
 
@@ -77,6 +83,7 @@ const loader = defineWasmModule<QuantExports>({
   requiredExports: [
     "tw_abi_version", "tw_heap_base", "tw_bytes_for", "tw_quantize", "tw_dequantize",
     "tw_dequantize_accumulate", "tw_reduce_quantize", "tw_quantize_dequantize", "tw_dequantize_sum",
+    "tw_element_bits", "tw_block_bytes",
   ],
   bundledBase64: () => QUANT_WASM_BASE64,
 });

@@ -4,7 +4,7 @@
 // Math.fround for every f32 operation. Never the kernels' own output.
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadQuantKernels, type QuantKernels } from "../src/kernels.js";
-import { uniform } from "./helpers/data.js";
+import { makeRng, uniform } from "./helpers/data.js";
 
 let k: QuantKernels;
 let base = 0;
@@ -200,13 +200,8 @@ function decodeModel(kind: Kind, bytes: Uint8Array, n: number): Float32Array {
 const kindDesc = (kd: Kind) => (kd.f === "q8_0" ? Q8 : kd.f === "q4_0" ? Q4 : intDesc(kd.int4, kd.B, kd.sc, kd.stoch));
 
 // ---------------------------------------------------------------- data
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
+/** The shared seeded PRNG (./testing). */
+const rng = makeRng;
 function gauss(n: number, seed: number, scale = 1): Float32Array {
   const r = rng(seed);
   const x = new Float32Array(n);

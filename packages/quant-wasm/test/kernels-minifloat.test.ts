@@ -3,7 +3,7 @@
 // value (nearest, ties to the even code, saturating), scales by the closed-form rules.
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadQuantKernels, type QuantKernels } from "../src/kernels.js";
-import { uniform } from "./helpers/data.js";
+import { makeRng, uniform } from "./helpers/data.js";
 
 let k: QuantKernels;
 let base = 0;
@@ -187,13 +187,8 @@ function decode(d: number, bytes: Uint8Array, n: number, acc?: Float32Array): Fl
   return out.slice(0, n);
 }
 const f32Bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
+/** The shared seeded PRNG (./testing). */
+const rng = makeRng;
 /** Roughly Gaussian data with occasional outliers, exact ties and tiny values. */
 function sample(n: number, seed: number): Float32Array {
   const r = rng(seed);

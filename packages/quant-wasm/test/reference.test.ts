@@ -1,6 +1,7 @@
 // Self-checks of the scalar reference (src/reference), independent of the wasm kernels:
-// exhaustive element-code checks, hand-computed ggml blocks, measured error against REFERENCE.md
-// section 2, error bounds, and the edge-case policies of FORMATS.md.
+// exhaustive element-code checks, hand-computed ggml blocks, measured error against the expected
+// relative RMSE of each codec on N(0, 1) (README "Formats"), error bounds, and the edge-case policies
+// of FORMATS.md.
 import { describe, expect, it } from "vitest";
 import { bytesFor, resolveCodec } from "../src/formats.js";
 import type { CodecSpec, FormatName } from "../src/formats.js";
@@ -343,7 +344,7 @@ const relRmse = (x: Float32Array, y: Float32Array): number => {
   return Math.sqrt(e / p);
 };
 
-describe("relative RMSE on N(0,1), block 32 (REFERENCE.md section 2, ±3%)", () => {
+describe("relative RMSE on N(0,1), block 32 (the expected figures of README \"Formats\", ±3%)", () => {
   const N = 1 << 18;
   const x = normals(N, 2024);
   const targets: Array<[string, CodecSpec, number, number]> = [
@@ -381,7 +382,7 @@ describe("relative RMSE on N(0,1), block 32 (REFERENCE.md section 2, ±3%)", () 
 });
 
 // ---------------------------------------------------------------------------------------------
-describe("worst-case |error| / block amax (REFERENCE.md section 2)", () => {
+describe("worst-case |error| / block amax (closed-form bounds per element grid)", () => {
   // bounds with an exact (fp16) scale get 2^-10 relative slack for the fp16 rounding of the scale;
   // ggml q8_0/q4_0 compute codes with the f32 d but decode with fp16(d): + 2^-11 of amax
   const fp16Slack = 1 + 2 ** -10;

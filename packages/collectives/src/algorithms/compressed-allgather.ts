@@ -18,15 +18,18 @@
 // barrier is needed (a small message costs one synchronization, like one-shot). Only r reads its own
 // input in this scheme, so dst may be X(r).
 // Bytes per rank: (p−1)·B(n) each way, B = packed bytes. Pays over two-shot only when c > p/2.
-import { MAX_PIECES } from "../engine.js";
+import { CAPACITY_ALIGN, MAX_PIECES } from "../layout.js";
 import type { Engine } from "../engine.js";
 import type { AllReduceAlgorithm, Segment } from "./types.js";
 
 const MIN_PIECE = 32768;
 
-/** Piece length for a segment: ≥ MIN_PIECE, a multiple of 128, at most MAX_PIECES pieces. */
+/**
+ * Piece length for a segment: ≥ MIN_PIECE, a multiple of CAPACITY_ALIGN (quant-wasm's largest block,
+ * so every piece is block-aligned for any codec), at most MAX_PIECES pieces.
+ */
 export function pieceLength(len: number): number {
-  return Math.max(MIN_PIECE, Math.ceil(len / MAX_PIECES / 128) * 128);
+  return Math.max(MIN_PIECE, Math.ceil(len / MAX_PIECES / CAPACITY_ALIGN) * CAPACITY_ALIGN);
 }
 
 function quantizePiece(e: Engine, seg: Segment, j: number, L: number, fullBytes: number): void {
@@ -36,23 +39,21 @@ function quantizePiece(e: Engine, seg: Segment, j: number, L: number, fullBytes:
 }
 
 export const compressedAllgather: AllReduceAlgorithm = {
-  name: "compressed-allgather",
-  id: 4,
   prepare(e, seg) {
     if (seg.len === 0) return;
     const L = pieceLength(seg.len);
-    quantizePiece(e, seg, 0, L, e.k.tw_bytes_for(seg.desc, Math.min(L, seg.len)));
+    quantizePiece(e, seg, 0, L, e.k.bytesFor(seg.desc, Math.min(L, seg.len)));
   },
   run(e, seg) {
     const { len, dst, desc, arrive } = seg;
     const p = e.p, r = e.rank;
     const L = pieceLength(len);
     const J = Math.ceil(len / L);
-    const fullBytes = J > 0 ? e.k.tw_bytes_for(desc, Math.min(L, len)) : 0;
+    const fullBytes = J > 0 ? e.k.bytesFor(desc, Math.min(L, len)) : 0;
     const times = e.pieceTimes;
     // consume piece j: wait for every peer's piece j, charge the link, decode-sum into dst
     const consume = (j: number): void => {
-      const start = j * L, m = Math.min(L, len - start), bytes = e.k.tw_bytes_for(desc, m);
+      const start = j * L, m = Math.min(L, len - start), bytes = e.k.bytesFor(desc, m);
       const slow0 = e.sync.slowWaits;
       if (j > 0) for (let q = 0; q < p; q++) if (q !== r) e.sync.waitFor(q, arrive + j);
       // piece 0 came with the arrival: count it from now (when the peer's arrival was seen)

@@ -11,8 +11,9 @@
 import type { Engine } from "../engine.js";
 import type { AllReduceAlgorithm, Segment } from "./types.js";
 
+/** Chunk boundaries: multiples of the codec's block (quant-wasm's alignment), at least 16 elements. */
 function chunkAlign(seg: Segment): number {
-  return Math.max(16, seg.block);
+  return Math.max(16, seg.align);
 }
 
 /** Packed byte offsets of the chunks (o[c], o[p] = total). */
@@ -22,7 +23,7 @@ function packedOffsets(e: Engine, seg: Segment, cs: Int32Array, out: number[]): 
   for (let c = 0; c < e.p; c++) {
     out.push(o);
     const n = cs[c + 1]! - cs[c]!;
-    if (n > 0) o += e.k.tw_bytes_for(seg.desc, n);
+    if (n > 0) o += e.k.bytesFor(seg.desc, n);
   }
   out.push(o);
 }
@@ -30,8 +31,6 @@ function packedOffsets(e: Engine, seg: Segment, cs: Int32Array, out: number[]): 
 const offsets: number[] = [];
 
 export const compressedTwoShot: AllReduceAlgorithm = {
-  name: "compressed-two-shot",
-  id: 5,
   prepare(e, seg) {
     const cs = e.chunkStarts(seg.len, chunkAlign(seg));
     packedOffsets(e, seg, cs, offsets);

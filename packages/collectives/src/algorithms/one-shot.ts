@@ -11,8 +11,6 @@
 import type { AllReduceAlgorithm } from "./types.js";
 
 export const oneShot: AllReduceAlgorithm = {
-  name: "one-shot",
-  id: 1,
   run(e, seg) {
     const { len } = seg;
     const p = e.p, r = e.rank;

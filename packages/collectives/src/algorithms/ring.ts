@@ -20,8 +20,6 @@ import type { AllReduceAlgorithm } from "./types.js";
 import { CHUNK_ALIGN } from "./two-shot.js";
 
 export const ring: AllReduceAlgorithm = {
-  name: "ring",
-  id: 3,
   run(e, seg) {
     const { len, dst, arrive } = seg;
     const p = e.p, r = e.rank;

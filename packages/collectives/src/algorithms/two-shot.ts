@@ -43,8 +43,6 @@ function allInPlace(e: Engine): boolean {
 }
 
 export const twoShot: AllReduceAlgorithm = {
-  name: "two-shot",
-  id: 2,
   run(e, seg) {
     const { len, dst } = seg;
     const p = e.p, r = e.rank;

@@ -11,8 +11,8 @@ export interface Segment {
   readonly dst: number;
   /** codec descriptor (compressed algorithms only) */
   readonly desc: number;
-  /** codec block size (0 for casts) */
-  readonly block: number;
+  /** elements per codec block (quant-wasm's KernelHandle.alignment; 1 for casts and uncompressed calls) */
+  readonly align: number;
   /** seed for stochastic rounding */
   readonly seed: number;
   /** the step number of the arrival barrier this segment started with */
@@ -35,9 +35,7 @@ export interface Segment {
  * see the hazard notes in each file).
  */
 export interface AllReduceAlgorithm {
-  readonly name: string;
-  /** descriptor id (layout.ts D_ALGORITHM); part of the cross-rank mismatch check */
-  readonly id: number;
+  // name and descriptor id: the registry (registry.ts) attaches them
   prepare?(e: Engine, seg: Segment): void;
   run(e: Engine, seg: Segment): void;
 }

@@ -1,16 +1,7 @@
 // Helpers shared by the test worker modules (plain JS: workers run compiled code, not vitest's TS).
 
-/** Deterministic PRNG (mulberry32): identical sequences on every rank for the same seed. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (quant-wasm's one seeded PRNG, mulberry32): identical sequences on every rank for the same seed. */
+export { makeRng as rng } from "@tensorwire/quant-wasm/testing";
 
 /** FNV-1a over the bits of a Float32Array (cross-rank bit-identity checks). */
 export function hashF32(a) {
