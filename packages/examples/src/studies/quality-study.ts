@@ -349,6 +349,7 @@ function finalists(sweep: readonly StudyRow[]): Set<string> {
   add(ag.find((r) => r.kind === "grid" && r.codec === "mxfp4/b32/e8m0"));
   const lossy = ag.filter((r) => r.bits_per_value < 16);
   add([...lossy].filter(within).sort((a, b) => a.bits_per_value - b.bits_per_value || a.delta_ppl_pct - b.delta_ppl_pct)[0]);
+  add([...lossy].filter((r) => within(r) && r.kl_mean <= GOAL.kl).sort((a, b) => a.bits_per_value - b.bits_per_value || a.kl_mean - b.kl_mean)[0]);
   const cheap = lossy.filter((r) => r.bits_per_value <= GOAL.bits + 1e-9).sort((a, b) => a.delta_ppl_pct - b.delta_ppl_pct);
   add(cheap.find((r) => r.kind === "grid"));
   add(cheap.find((r) => r.kind !== "grid"));
@@ -363,10 +364,13 @@ function headline(rows: readonly StudyRow[], tp: number): Headline {
   const smallest = [...pool].filter(within).sort((a, b) => a.bits_per_value - b.bits_per_value || a.delta_ppl_pct - b.delta_ppl_pct)[0] ?? null;
   const best45 = [...pool].filter((r) => r.bits_per_value <= GOAL.bits + 1e-9).sort((a, b) => a.delta_ppl_pct - b.delta_ppl_pct)[0] ?? null;
   const goalMet = pool.some(meetsGoal);
-  // recommendation: the cheapest within 1% ΔPPL at every TP degree's final run, else the smallest within 1% here
+  // recommendation: the cheapest within 1% ΔPPL and 0.01 nats mean KL at every TP degree (final runs),
+  // else the cheapest within 1% ΔPPL at every degree, else the smallest within 1% here
   const tps = [...new Set(rows.map((r) => r.tp))];
-  const ok = (label: string) => tps.every((t) => rows.some((r) => r.tp === t && r.label === label && r.set === (fin.length ? "final" : "sweep") && within(r)));
-  const recommended = [...pool].filter((r) => ok(r.label)).sort((a, b) => a.bits_per_value - b.bits_per_value || a.delta_ppl_pct - b.delta_ppl_pct)[0] ?? smallest;
+  const set = fin.length ? "final" : "sweep";
+  const ok = (label: string, kl: boolean) => tps.every((t) => rows.some((r) => r.tp === t && r.label === label && r.set === set && within(r) && (!kl || r.kl_mean <= GOAL.kl)));
+  const cheapest = (f: (r: StudyRow) => boolean) => [...pool].filter(f).sort((a, b) => a.bits_per_value - b.bits_per_value || a.kl_mean - b.kl_mean)[0];
+  const recommended = cheapest((r) => ok(r.label, true)) ?? cheapest((r) => ok(r.label, false)) ?? smallest;
   return { smallestWithin1pct: smallest, best45, goalMet, recommended };
 }
 
@@ -426,9 +430,11 @@ export function qualityMarkdown(res: QualityStudyResult, svgName: string): strin
   if (rec) {
     const others = fin.filter((r) => r.label === rec.label && r.tp !== rec.tp);
     L.push(`**${rec.codec}** (${rec.scheme}${rec.kind !== "grid" ? `, ${rec.label}` : ""}): ${rec.bits_per_value.toFixed(3)} bits/value, ${rec.compression_vs_fp16.toFixed(2)}x smaller than FP16 messages, ` +
-      `ΔPPL ${pct(rec.delta_ppl_pct)} at TP ${rec.tp}${others.map((r) => `, ${pct(r.delta_ppl_pct)} at TP ${r.tp}`).join("")}. It is the cheapest configuration that stays within 1% ΔPPL at every TP degree measured. ` +
-      (b && b.label !== rec.label ? `When the bandwidth matters more than ${GOAL.dppl}% perplexity, ${b.label} (${b.bits_per_value.toFixed(3)} bits/value) costs ${pct(b.delta_ppl_pct)}. ` : "") +
-      "Prefer allgather at TP 2: two-shot quantizes twice (the partial sums, then the reduced shard) and its error is higher at the same bits (tables below).");
+      `ΔPPL ${pct(rec.delta_ppl_pct)} at TP ${rec.tp}${others.map((r) => `, ${pct(r.delta_ppl_pct)} at TP ${r.tp}`).join("")}. KL mean ${sci(rec.kl_mean)} nats, same top-1 ${top(rec)}. ${rec.kl_mean <= GOAL.kl && others.every((r) => r.kl_mean <= GOAL.kl)
+        ? `It is the cheapest finalist within 1% ΔPPL and ${GOAL.kl} nats mean KL at every TP degree measured: ΔPPL alone is a weak criterion (errors that flatten or sharpen the distribution partly cancel in the perplexity), the KL divergence and the top-1 agreement say how far the predictions move.`
+        : "It is the cheapest finalist within 1% ΔPPL at every TP degree measured."} ` +
+      (b && b.label !== rec.label ? `Where the bandwidth matters most, the best at ≤ ${GOAL.bits} bits/value is ${b.label} (${b.bits_per_value.toFixed(3)} bits/value): ΔPPL ${pct(b.delta_ppl_pct)}, KL mean ${sci(b.kl_mean)} nats, same top-1 ${top(b)}. ` : "") +
+      schemeAdvice(sw));
   } else {
     L.push("No configuration below 16 bits/value stays within 1% ΔPPL at every TP degree measured.");
   }
@@ -499,6 +505,21 @@ function ideasSection(L: string[], res: QualityStudyResult, tps: readonly number
     const outl = at.filter((r) => r.kind === "outliers" && r.codec === "mxfp4/b32/e8m0");
     if (outl.length) L.push(`Outlier channels on mxfp4: ${outl.map((r) => `${r.note} → ${r.bits_per_value.toFixed(3)} bits, ΔPPL ${pct(r.delta_ppl_pct)}, KL ${sci(r.kl_mean)} (${((1 - r.kl_mean / base.kl_mean) * 100).toFixed(0)}% less KL)`).join("; ")}.`, "");
   }
+}
+
+/** Which scheme to prefer, from the sweep: the median two-shot / allgather KL ratio over the grid. */
+function schemeAdvice(sw: readonly StudyRow[]): string {
+  const ratios: number[] = [];
+  for (const r of sw.filter((x) => x.scheme === "allgather" && x.kind === "grid" && x.kl_mean > 0)) {
+    const o = sw.find((x) => x.tp === r.tp && x.scheme === "two-shot" && x.kind === "grid" && x.codec === r.codec);
+    if (o) ratios.push(o.kl_mean / r.kl_mean);
+  }
+  if (!ratios.length) return "";
+  ratios.sort((x, y) => x - y);
+  const m = ratios[ratios.length >> 1]!;
+  return m > 1
+    ? `Prefer the allgather scheme: two-shot quantizes twice (the partial shards, then the reduced shard) and its KL is ${m.toFixed(2)}x allgather's at the same bits (median over codecs and TP degrees); two-shot pays only where its lower traffic matters more.`
+    : `Two-shot's KL is ${m.toFixed(2)}x allgather's at the same bits (median over codecs and TP degrees), so the cheaper-traffic scheme costs no quality here.`;
 }
 
 function growthSentence(sw: readonly StudyRow[], tps: readonly number[]): string {
