@@ -4,7 +4,7 @@
 // streamed. Everything is warmed up first (V8's baseline tier is slower); figures are medians.
 //   node dist/bench/kernels.js [--quick]
 import { fileURLToPath } from "node:url";
-import { FMA_PEAK_FLOPS_PER_ITER, type ModelKernels, loadModelKernels } from "../src/kernels.js";
+import { FMA_PEAK_FLOPS_PER_ITER, type ModelKernels, fmaPeakExpected, loadModelKernels } from "../src/kernels.js";
 
 export interface KernelBenchOptions {
   /** small m and few repetitions (a smoke run, seconds) */
@@ -109,15 +109,19 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
   await k.warmUp();
   const rows: KernelBenchRow[] = [];
 
-  // --- peak
-  const iters = quick ? 2_000_000 : 10_000_000;
-  let check = 0;
-  const tPeak = time(() => {
-    check = k.fmaPeak(iters);
-  }, reps, 2);
-  if (!(Math.abs(check - 96) < 1e-3)) throw new Error(`tm_fma_peak returned ${check}, expected 96`);
-  const peak = (iters * FMA_PEAK_FLOPS_PER_ITER) / tPeak / 1e9;
-  rows.push({ kind: "peak", label: "tm_fma_peak (register-only f32x4 mul + add)", m: 0, k: 0, n: 0, gflops: peak, ofPeak: 1 });
+  // --- peak (measured before and after the GEMMs; the higher figure is used, the conservative choice
+  // for the GEMM's fraction of peak on a machine whose load varies)
+  const iters = quick ? 2_000_001 : 10_000_001;
+  const measurePeak = (): number => {
+    let check = 0;
+    const t = time(() => {
+      check = k.fmaPeak(iters);
+    }, reps, 2);
+    if (check !== fmaPeakExpected(iters)) throw new Error(`tm_fma_peak returned ${check}, expected ${fmaPeakExpected(iters)}`);
+    return (iters * FMA_PEAK_FLOPS_PER_ITER) / t / 1e9;
+  };
+  const peakBefore = measurePeak();
+  let peak = peakBefore;
   log(`peak ${peak.toFixed(1)} GFLOP/s`);
 
   // --- GEMM
@@ -136,11 +140,11 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
     const ts = time(() => scalarGemm(xs, ws, ys, scalarM, s.n, s.k), quick ? 1 : 3, 1);
     k.release(mark);
     const row: KernelBenchRow = {
-      kind: "gemm", label: s.label, m, k: s.k, n: s.n, gflops: flop / t / 1e9, ofPeak: flop / t / 1e9 / peak,
+      kind: "gemm", label: s.label, m, k: s.k, n: s.n, gflops: flop / t / 1e9, ofPeak: 0,
       scalarGflops: (2 * scalarM * s.n * s.k) / ts / 1e9, scalarM,
     };
     rows.push(row);
-    log(`gemm ${s.label} m=${m}: ${row.gflops.toFixed(1)} GFLOP/s (${(row.ofPeak * 100).toFixed(0)}% of peak), scalar ${row.scalarGflops!.toFixed(2)}`);
+    log(`gemm ${s.label} m=${m}: ${row.gflops.toFixed(1)} GFLOP/s, scalar ${row.scalarGflops!.toFixed(2)}`);
   };
   for (const s of BIG) gemm(s, M, quick ? 4 : 16);
   for (const s of SMALL) gemm(s, M, M);
@@ -167,26 +171,33 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
     k.release(mark);
     const flop = 2 * s.n * s.k;
     const row: KernelBenchRow = {
-      kind: "gemv", label: s.label, m: 1, k: s.k, n: s.n, gflops: flop / t / 1e9, ofPeak: flop / t / 1e9 / peak,
+      kind: "gemv", label: s.label, m: 1, k: s.k, n: s.n, gflops: flop / t / 1e9, ofPeak: 0,
       weightGBps: (pf * 4) / t / 1e9,
     };
     rows.push(row);
     log(`gemv ${s.label}: ${row.gflops.toFixed(2)} GFLOP/s, ${row.weightGBps!.toFixed(1)} GB/s`);
   }
 
+  const peakAfter = measurePeak();
+  peak = Math.max(peakBefore, peakAfter);
+  log(`peak after ${peakAfter.toFixed(1)} GFLOP/s`);
+  const all: KernelBenchRow[] = [
+    { kind: "peak", label: "tm_fma_peak (f32x4 mul + add, 10 chains)", m: 0, k: 0, n: 0, gflops: peak, ofPeak: 1 },
+    ...rows.map((r) => ({ ...r, ofPeak: r.gflops / peak })),
+  ];
   const f1 = (v: number) => v.toFixed(1);
   const f2 = (v: number) => v.toFixed(2);
   const md: string[] = [
-    `wasm SIMD multiply-add peak (tm_fma_peak, one thread): **${f1(peak)} GFLOP/s**. GEMM: tm_matmul, m × k → n, ` +
+    `wasm SIMD multiply-add peak (tm_fma_peak, one thread, the higher of two measurements): **${f1(peak)} GFLOP/s**. GEMM: tm_matmul, m × k → n, ` +
       `weights packed in 16-output panels; scalar JS: the plain triple loop over Float32Arrays` +
       ` (run at fewer rows where the table says so; GFLOP/s are per-shape rates). Medians of ${reps} runs after warm-up.`,
     "",
     "| kernel | shape | m | wasm SIMD GFLOP/s | of peak | scalar JS GFLOP/s (rows) | SIMD / scalar | weights GB/s |",
     "|---|---|---:|---:|---:|---:|---:|---:|",
   ];
-  for (const r of rows) {
+  for (const r of all) {
     if (r.kind === "peak") {
-      md.push(`| peak | ${r.label} | – | ${f1(r.gflops)} | 100% | – | – | – |`);
+      md.push(`| peak | ${r.label}; before / after the GEMMs: ${f1(peakBefore)} / ${f1(peakAfter)} | – | ${f1(r.gflops)} | 100% | – | – | – |`);
     } else if (r.kind === "gemm") {
       md.push(`| GEMM | ${r.label} | ${r.m} | ${f1(r.gflops)} | ${(r.ofPeak * 100).toFixed(0)}% | ` +
         `${f2(r.scalarGflops!)} (${r.scalarM}) | ${f1(r.gflops / r.scalarGflops!)}× | – |`);
@@ -194,7 +205,7 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
       md.push(`| GEMV (decode) | ${r.label} | 1 | ${f2(r.gflops)} | ${(r.ofPeak * 100).toFixed(0)}% | – | – | ${f1(r.weightGBps!)} |`);
     }
   }
-  return { peakGflops: peak, rows, markdown: md.join("\n") };
+  return { peakGflops: peak, rows: all, markdown: md.join("\n") };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

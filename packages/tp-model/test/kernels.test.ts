@@ -4,7 +4,7 @@
 // output region check that nothing outside it is written.
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  type ModelKernels, MODEL_ABI_VERSION, bundledModelWasmBytes, compileModelModule, instantiateModelKernels, loadModelKernels,
+  type ModelKernels, MODEL_ABI_VERSION, bundledModelWasmBytes, fmaPeakExpected, compileModelModule, instantiateModelKernels, loadModelKernels,
 } from "../src/kernels.js";
 import {
   fmaPeakFlops, refAdd, refAttention, refMatmul, refPack, refPanelFloats, refRmsnorm, refRope, refSwiglu,
@@ -98,10 +98,11 @@ describe("module and binding", () => {
     expect(k.mark()).toBe(m);
   });
 
-  it("tm_fma_peak returns its fixed point (96) and a defined value for 0 iterations", () => {
-    expect(k.fmaPeak(1000)).toBeCloseTo(96, 4);
-    expect(k.fmaPeak(0)).toBeCloseTo(4 * (0 + 0.1 + 0.2 + 0.3 + 0.4 + 0.5 + 0.6 + 0.7 + 0.8 + 0.9 + 1.1 + 1.2), 4);
-    expect(fmaPeakFlops(10)).toBe(960);
+  it("tm_fma_peak returns its exact closed form (40 even, 70 odd iterations)", () => {
+    for (const n of [0, 1, 2, 3, 1000, 1001, 99_999]) {
+      expect(k.fmaPeak(n)).toBe(fmaPeakExpected(n));
+    }
+    expect(fmaPeakFlops(10)).toBe(800);
   });
 });
 
