@@ -165,6 +165,28 @@ describe("tm_matmul (bit-exact)", () => {
     for (const m of MS) for (const n of NK) for (const kk of NK) check(m, n, kk, r);
   });
 
+  it("a column shard (rows [a, b) of W packed alone) gives the same bits as those columns of the full product", () => {
+    scoped(() => {
+      const r = rng(15);
+      const m = 5, n = 70, kk = 53;
+      const xv = randomArray(r, m * kk), wv = randomArray(r, n * kk);
+      const x = put(k, xv), wr = put(k, wv);
+      const wp = k.alloc(k.panelFloats(n, kk));
+      k.pack(wr, kk, n, kk, wp);
+      const full = k.alloc(m * n);
+      k.matmul(x, kk, wp, n, kk, full, n, m);
+      for (const [a, b] of [[0, 23], [23, 47], [47, 70], [5, 6]]) {
+        const ws = k.alloc(k.panelFloats(b - a, kk)), ys = k.alloc(m * (b - a));
+        k.pack(wr + a * kk * 4, kk, b - a, kk, ws);
+        k.matmul(x, kk, ws, b - a, kk, ys, b - a, m);
+        const got = get(k, ys, m * (b - a)), f = get(k, full, m * n);
+        const want = new Float32Array(m * (b - a));
+        for (let i = 0; i < m; i++) want.set(f.subarray(i * n + a, i * n + b), i * (b - a));
+        expect(firstBitDiff(got, want)).toBe(-1);
+      }
+    });
+  });
+
   it("long k, large and tiny magnitudes, odd panels", () => {
     const r = rng(3);
     check(3, 33, 2048, r);
