@@ -70,7 +70,7 @@ d("tensorwire study quality --quick on stories260K", () => {
     for (const s of ["**raw**", "Smallest bits/value within 1% ΔPPL at TP 2", "## Regenerate", "npx tensorwire study quality --quick --stories 2", "## Frontier", "quality-frontier.svg"]) expect(md).toContain(s);
     const svg = readFileSync(join(out, "quality-frontier.svg"), "utf8");
     checkWellFormedXml(svg);
-    for (const s of ["bits/value", "ΔPPL", "log scale", "lower-left is better", "TP 2 allgather"]) expect(svg).toContain(s);
+    for (const s of ["bits/value", "|ΔPPL|", "log scale", "lower-left is better", "TP 2 allgather"]) expect(svg).toContain(s);
   });
 
   it("bad study names and flags exit non-zero with a message", () => {

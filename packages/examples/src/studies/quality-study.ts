@@ -224,14 +224,19 @@ function toRow(r: QualityRow, v: StudyVariant, tp: number, set: StudyRow["set"],
   };
 }
 
-/** Points not dominated in (bits/value, ΔPPL): each has lower ΔPPL than every cheaper point. */
-export function paretoFrontier<T extends { bits_per_value: number; delta_ppl_pct: number }>(rows: readonly T[]): T[] {
-  const sorted = [...rows].sort((a, b) => a.bits_per_value - b.bits_per_value || a.delta_ppl_pct - b.delta_ppl_pct);
+/**
+ * Points not dominated in (bits/value, cost): each has a lower cost than every cheaper point. The cost
+ * defaults to ΔPPL; |ΔPPL| and KL are the other measures the report uses.
+ */
+export function paretoFrontier<T extends { bits_per_value: number; delta_ppl_pct: number }>(rows: readonly T[], cost: (r: T) => number = (r) => r.delta_ppl_pct): T[] {
+  const sorted = [...rows].sort((a, b) => a.bits_per_value - b.bits_per_value || cost(a) - cost(b));
   const out: T[] = [];
   let best = Infinity;
-  for (const r of sorted) if (r.delta_ppl_pct < best) { out.push(r); best = r.delta_ppl_pct; }
+  for (const r of sorted) if (cost(r) < best) { out.push(r); best = cost(r); }
   return out;
 }
+
+const absDppl = (r: StudyRow): number => Math.abs(r.delta_ppl_pct);
 
 const within = (r: StudyRow): boolean => r.delta_ppl_pct <= GOAL.dppl;
 const meetsGoal = (r: StudyRow): boolean => r.bits_per_value <= GOAL.bits + 1e-9 && r.delta_ppl_pct <= GOAL.dppl && r.kl_mean <= GOAL.kl;
@@ -449,10 +454,12 @@ export function qualityMarkdown(res: QualityStudyResult, svgName: string): strin
   if (fin.length) {
     L.push(`## Finalists (${res.final_stories} stories)`, "", table([...fin].sort((a, b2) => a.tp - b2.tp || byBits(a, b2))), "");
   }
-  L.push("## Frontier", "", "Configurations no cheaper configuration beats in ΔPPL (sweep), per TP degree and scheme:", "");
-  for (const tp of tps) for (const scheme of SCHEMES) {
-    const f = paretoFrontier(sw.filter((r) => r.tp === tp && r.scheme === scheme && r.kind !== "sensitivity"));
-    if (f.length) L.push(`- TP ${tp}, ${scheme}: ${f.map((r) => `${r.label.replace(` ${scheme}`, "")} (${r.bits_per_value.toFixed(2)} b, ${pct(r.delta_ppl_pct)})`).join(" → ")}`);
+  L.push("## Frontier", "", "Configurations no cheaper configuration beats (sweep), per TP degree and scheme, in |ΔPPL| (a negative ΔPPL is noise, not a gain) and in mean KL:", "");
+  for (const [name, cost, fmt] of [["|ΔPPL|", absDppl, (r: StudyRow) => pct(r.delta_ppl_pct)], ["KL mean", (r: StudyRow) => r.kl_mean, (r: StudyRow) => `KL ${sci(r.kl_mean)}`]] as const) {
+    for (const tp of tps) for (const scheme of SCHEMES) {
+      const f = paretoFrontier(sw.filter((r) => r.tp === tp && r.scheme === scheme && r.kind !== "sensitivity" && r.bits_per_value < 16), cost);
+      if (f.length) L.push(`- ${name}, TP ${tp}, ${scheme}: ${f.map((r) => `${r.label.replace(` ${scheme}`, "")} (${r.bits_per_value.toFixed(2)} b, ${fmt(r)})`).join(" → ")}`);
+    }
   }
   L.push("");
 
@@ -562,21 +569,21 @@ export function frontierSvg(res: QualityStudyResult): string {
   const tps = [...new Set(res.rows.map((r) => r.tp))];
   const series: Series[] = [];
   for (const tp of tps) for (const scheme of SCHEMES) {
-    const f = paretoFrontier(sw.filter((r) => r.tp === tp && r.scheme === scheme && r.kind === "grid"));
-    if (f.length) series.push({ name: `TP ${tp} ${scheme} (frontier)`, dashed: scheme === "two-shot", points: f.map((r) => ({ x: r.bits_per_value, y: Math.max(floor, r.delta_ppl_pct) })) });
+    const f = paretoFrontier(sw.filter((r) => r.tp === tp && r.scheme === scheme && r.kind === "grid"), absDppl);
+    if (f.length) series.push({ name: `TP ${tp} ${scheme} (frontier)`, dashed: scheme === "two-shot", points: f.map((r) => ({ x: r.bits_per_value, y: Math.max(floor, absDppl(r)) })) });
   }
   for (const tp of tps.slice(0, 1)) {
-    const ideas = paretoFrontier(sw.filter((r) => r.tp === tp && r.kind !== "grid"));
-    if (ideas.length) series.push({ name: `TP ${tp} outliers/allocation`, points: ideas.map((r) => ({ x: r.bits_per_value, y: Math.max(floor, r.delta_ppl_pct) })) });
+    const ideas = paretoFrontier(sw.filter((r) => r.tp === tp && r.kind !== "grid"), absDppl);
+    if (ideas.length) series.push({ name: `TP ${tp} ideas (frontier)`, points: ideas.map((r) => ({ x: r.bits_per_value, y: Math.max(floor, absDppl(r)) })) });
   }
   const xs = sw.map((r) => r.bits_per_value);
   series.push({ name: "1% ΔPPL", dashed: true, color: "#9aa5b1", points: [{ x: Math.min(...xs), y: 1 }, { x: Math.max(...xs), y: 1 }] });
   return lineChart({
     title: `Quality frontier: ${res.model.split(" ")[0]} on TinyStories (raw text)`,
-    subtitle: `sweep of ${res.sweep_stories} stories; ΔPPL ≤ ${floor}% drawn at ${floor}%`,
+    subtitle: `sweep of ${res.sweep_stories} stories, allgather and two-shot; ideas = outliers, rotation, per-site allocation; |ΔPPL| < ${floor}% drawn at ${floor}%`,
     better: "lower-left is better",
     x: { title: "wire bits per value (bits/value)" },
-    y: { title: "ΔPPL vs uncompressed (%, log scale)", log: true },
+    y: { title: "|ΔPPL| vs uncompressed (%, log scale)", log: true },
     series, width: 900, height: 500,
   });
 }
