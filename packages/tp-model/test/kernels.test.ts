@@ -165,6 +165,24 @@ describe("tm_matmul (bit-exact)", () => {
     for (const m of MS) for (const n of NK) for (const kk of NK) check(m, n, kk, r);
   });
 
+  it("NaN, ±Inf, ±0 and subnormals propagate as in the scalar recurrence", () => {
+    scoped(() => {
+      const r = rng(16);
+      const special = [NaN, Infinity, -Infinity, 0, -0, 1e-45, -3e-39, 3e38, -3e38, 1];
+      const m = 4, n = 19, kk = 10;
+      const x = new Float32Array(m * kk).map((_, i) => (i % 3 === 0 ? special[i % special.length]! : r() - 0.5));
+      const w = new Float32Array(n * kk).map((_, i) => (i % 4 === 1 ? special[(i * 7) % special.length]! : r() - 0.5));
+      const xp = put(k, x), wr = put(k, w);
+      const wp = k.alloc(k.panelFloats(n, kk));
+      k.pack(wr, kk, n, kk, wp);
+      const yp = k.alloc(m * n);
+      k.matmul(xp, kk, wp, n, kk, yp, n, m);
+      const want = new Float32Array(m * n);
+      refMatmul(x, kk, w, kk, n, kk, want, n, m);
+      expect(firstBitDiff(get(k, yp, m * n), want)).toBe(-1);
+    });
+  });
+
   it("a column shard (rows [a, b) of W packed alone) gives the same bits as those columns of the full product", () => {
     scoped(() => {
       const r = rng(15);
