@@ -140,9 +140,14 @@ export class SharedCommunicator implements Communicator {
           if (ps === undefined) invalid ??= `allReduce: options.plan must be a plan from comm.prepare(), got ${describeValue(options.plan)}`;
           else if (ps.owner !== this) invalid ??= `allReduce: options.plan was prepared by another communicator (rank ${(options.plan as AllReducePlan).rank}), not this one`;
           else {
-            const extra = CHOICE_KEYS.find((key) => options[key] !== undefined);
-            if (extra !== undefined) invalid ??= `allReduce: options.${extra} must be absent when options.plan is given (the plan fixes it)`;
-            else st = ps;
+            // no per-call choice may come with a plan (plain checks: no allocation on this path)
+            if (options.algorithm !== undefined || options.codec !== undefined || options.compress !== undefined ||
+                options.scheme !== undefined || options.seed !== undefined) {
+              const extra = CHOICE_KEYS.find((key) => options[key] !== undefined)!;
+              invalid ??= `allReduce: options.${extra} must be absent when options.plan is given (the plan fixes it)`;
+            } else {
+              st = ps;
+            }
           }
         } else if (options.algorithm !== undefined || options.codec !== undefined || options.compress !== undefined ||
                    options.scheme !== undefined || options.seed !== undefined) {

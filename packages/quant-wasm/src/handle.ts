@@ -31,6 +31,8 @@ export class KernelHandle {
   readonly f32Descriptor: number;
   /** a lower bound of the memory's size (a memory only grows) */
   private knownSize: number;
+  /** descriptor → [block, bytes per block (casts: per element), tensor header bytes], kernel-validated */
+  private readonly shapes = new Map<number, readonly [number, number, number]>();
   /** u32 view of the memory for the pointer tables of dequantizeSum / reduceQuantize (re-taken after a grow) */
   private u32: Uint32Array;
 
@@ -62,8 +64,20 @@ export class KernelHandle {
   /** Packed bytes of n values (per-tensor header included). */
   bytesFor(desc: number, n: number, what = "bytesFor"): number {
     this.checkCount(what, n);
-    const r = this.exports.tw_bytes_for(desc, n);
-    if (r < 0) throw new KernelError(r, what);
+    // the packed shape of a descriptor the kernels accepted once (tw_bytes_for / tw_block_bytes),
+    // so the hot path computes sizes in JS instead of calling into wasm every time
+    let sh = this.shapes.get(desc);
+    if (sh === undefined) {
+      const header = this.exports.tw_bytes_for(desc, 0);
+      if (header < 0) throw new KernelError(header, what);
+      const bb = this.exports.tw_block_bytes(desc);
+      if (bb < 0) throw new KernelError(bb, what);
+      if (this.shapes.size >= 64) this.shapes.clear();
+      this.shapes.set(desc, (sh = [(desc >>> 8) & 0xff, bb, header]));
+    }
+    const [B, bb, header] = sh;
+    const r = B === 0 ? n * bb : header + Math.ceil(n / B) * bb;
+    if (r > 0x7fffffff) throw new KernelError(ERR_ARGUMENT, what, `${n} values need ${r} packed bytes (more than 2^31 − 1)`);
     return r;
   }
 

@@ -27,7 +27,10 @@ describe("descriptor facts come from the kernels and agree with formats.ts", () 
     for (const s of allSpecs()) {
       const d = h.descriptor(s);
       expect(d, specLabel(s)).toBe(descriptorOf(s));
-      for (const n of [0, 1, 15, 16, 17, 127, 128, 129, 1000]) expect(h.bytesFor(d, n), `${specLabel(s)} n=${n}`).toBe(bytesFor(s, n));
+      for (const n of [0, 1, 15, 16, 17, 127, 128, 129, 1000, 123_457, 2 ** 28 + 5]) {
+        expect(h.bytesFor(d, n), `${specLabel(s)} n=${n}`).toBe(bytesFor(s, n));
+        expect(h.bytesFor(d, n), `${specLabel(s)} n=${n} (kernel)`).toBe(k.exports.tw_bytes_for(d, n));
+      }
       expect(h.blockBytes(d)).toBe(blockBytes(s));
       expect(h.alignment(d)).toBe(s.block === 0 ? 1 : s.block);
       expect(h.tensorHeaderBytes(d)).toBe(s.format === "nvfp4" ? 4 : 0);
@@ -39,6 +42,9 @@ describe("descriptor facts come from the kernels and agree with formats.ts", () 
 
   it("refused descriptors and names throw", () => {
     expect(() => h.bytesFor(0xff, 10)).toThrow(KernelError);
+    // more than 2^31 − 1 packed bytes: the kernels' own −5, named
+    expect(k.exports.tw_bytes_for(h.f32Descriptor, 2 ** 30)).toBe(-5);
+    expect(() => h.bytesFor(h.f32Descriptor, 2 ** 30)).toThrow(/more than 2\^31/);
     expect(() => h.blockBytes(0xff)).toThrow(/unknown format id/);
     expect(() => h.alignment((descriptorOf(resolveCodec("q8_0")) | (1 << 25)) >>> 0)).toThrow(/reserved descriptor bits/);
     expect(() => h.descriptor("q5_1")).toThrow(/unknown format "q5_1"/);
