@@ -1,5 +1,5 @@
 // Deterministic synthetic activations for the demo: N(0,1) values with a few outlier channels
-// (×20), the shape that makes fine-grained block scales necessary (REFERENCE.md section 1).
+// (×20), the shape that makes fine-grained block scales necessary (activation outliers are why the blocks must be small).
 
 /** xorshift32 PRNG → uniform (0, 1). */
 function uniform(state: { s: number }): number {
