@@ -66,7 +66,7 @@ export function tm_exp(src: usize, dst: usize, n: i32): void {
   expArray(src, dst, n);
 }
 
-/** f32x4 mul + add throughput loop: iters · 80 FLOPs (KERNELS.md §6). Returns 40 (even iters) or 70 (odd). */
+/** f32x4 mul + add throughput loop: iters · 64 FLOPs (KERNELS.md §6). Returns 32 (even iters) or 56 (odd). */
 export function tm_fma_peak(iters: i32): f32 {
   return fmaPeak(iters);
 }

@@ -27,12 +27,12 @@ export interface ModelExports {
 
 /** The ABI version this package speaks; model.wasm's tm_abi_version() must equal it. */
 export const MODEL_ABI_VERSION = 1;
-/** FLOPs of one tm_fma_peak iteration (10 chains × (mul + add) × 4 lanes). */
-export const FMA_PEAK_FLOPS_PER_ITER = 80;
+/** FLOPs of one tm_fma_peak iteration (8 accumulators × (mul + add) × 4 lanes). */
+export const FMA_PEAK_FLOPS_PER_ITER = 64;
 
-/** What tm_fma_peak(iters) returns: 40 for even iters, 70 for odd (exact; KERNELS.md §6). */
+/** What tm_fma_peak(iters) returns: 32 for even iters, 56 for odd (exact; KERNELS.md §6). */
 export function fmaPeakExpected(iters: number): number {
-  return iters % 2 === 0 ? 40 : 70;
+  return iters % 2 === 0 ? 32 : 56;
 }
 
 const PAGE = 65536;
@@ -100,7 +100,7 @@ export interface ModelKernels {
   add(dst: number, src: number, n: number): void;
   /** dst = exp(src) with the kernels' vectorized exp (for tests). */
   exp(src: number, dst: number, n: number): void;
-  /** Run the multiply-add peak loop; returns fmaPeakExpected(iters) (check it); FLOPs = 80·iters. */
+  /** Run the multiply-add peak loop; returns fmaPeakExpected(iters) (check it); FLOPs = 64·iters. */
   fmaPeak(iters: number): number;
   /**
    * Run every kernel a few thousand times on tiny inputs and yield briefly, so that V8 tiers the

@@ -113,7 +113,7 @@ export function refAdd(dst: Float32Array, src: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) dst[i] = f(dst[i]! + src[i]!);
 }
 
-/** The FLOP count of tm_fma_peak(iters) (10 chains × (mul + add) × 4 lanes per iteration). */
+/** The FLOP count of tm_fma_peak(iters) (8 accumulators × (mul + add) × 4 lanes per iteration). */
 export function fmaPeakFlops(iters: number): number {
-  return iters * 80;
+  return iters * 64;
 }
