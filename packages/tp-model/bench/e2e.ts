@@ -1,9 +1,10 @@
 // End-to-end latency cases of the package benchmark: one model load per (TP, link), the codecs
 // measured on it with measureLatency (interleaved repetitions).
 import { LINK_PRESETS, type LinkModel } from "@tensorwire/collectives";
-import { type LoadModelOptions, loadModel } from "../src/node/engine.js";
-import { measureLatency, syntheticPrompt } from "../src/node/latency.js";
-import { UNCOMPRESSED, paperPolicy } from "../src/policy.js";
+import type { FormatName } from "@tensorwire/quant-wasm";
+import { type LoadModelOptions, loadModel } from "@tensorwire/tp-model/node";
+import { measureLatency, syntheticPrompt } from "@tensorwire/tp-model/node";
+import { UNCOMPRESSED, paperPolicy } from "@tensorwire/tp-model";
 
 export interface E2eCase {
   tp: number;
@@ -41,7 +42,7 @@ export async function runE2e(o: {
     try {
       const res = await measureLatency(model, {
         prompt: syntheticPrompt(o.promptTokens, model.config.vocabSize), decodeTokens: o.decodeTokens, reps: o.reps,
-        variants: cases.map((c) => ({ label: c.codec, policy: c.codec === "none" ? UNCOMPRESSED : paperPolicy(c.codec) })),
+        variants: cases.map((c) => ({ label: c.codec, policy: c.codec === "none" ? UNCOMPRESSED : paperPolicy(c.codec as FormatName) })),
       });
       res.forEach((r, i) => {
         const row: E2eRow = {

@@ -4,7 +4,7 @@
 // streamed. Everything is warmed up first (V8's baseline tier is slower); figures are medians.
 //   node dist/bench/kernels.js [--quick]
 import { fileURLToPath } from "node:url";
-import { FMA_PEAK_FLOPS_PER_ITER, type ModelKernels, fmaPeakExpected, loadModelKernels } from "../src/kernels.js";
+import { FMA_PEAK_FLOPS_PER_ITER, type ModelKernels, fmaPeakExpected, loadModelKernels } from "@tensorwire/tp-model";
 
 export interface KernelBenchOptions {
   /** small m and few repetitions (a smoke run, seconds) */

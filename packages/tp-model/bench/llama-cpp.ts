@@ -12,6 +12,22 @@ export interface LlamaCppRow {
   version: string;
 }
 
+/** node-llama-cpp's version, from the package.json above its resolved entry point (it exports no ./package.json). */
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  const { dirname, join } = await import("node:path");
+  const { fileURLToPath } = await import("node:url");
+  let dir = dirname(fileURLToPath(import.meta.resolve("node-llama-cpp")));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "node-llama-cpp" && pkg.version) return pkg.version;
+    } catch { /* keep walking up */ }
+    dir = dirname(dir);
+  }
+  return "unknown";
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -20,8 +36,7 @@ const median = (xs: number[]) => {
 export async function runLlamaCpp(path: string, prompt: number[], genTokens: number, threads: number[], reps: number): Promise<LlamaCppRow[]> {
   const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
   const model = await llama.loadModel({ modelPath: path });
-  const { createRequire } = await import("node:module");
-  const version = (createRequire(import.meta.url)("node-llama-cpp/package.json") as { version: string }).version;
+  const version = await packageVersion();
   const rows: LlamaCppRow[] = [];
   try {
     for (const t of threads) {

@@ -21,3 +21,8 @@ export { Tokenizer, readLlama2cTokenizer, parseBytePiece, safePiece } from "./to
 export type { TextStream } from "./tokenizer.js";
 export { writeSyntheticModel, syntheticConfig, SYNTHETIC_BYTE_TOKENS_MIN_VOCAB } from "./synthetic.js";
 export type { SyntheticModelOptions } from "./synthetic.js";
+export {
+  loadModelKernels, instantiateModelKernels, compileModelModule, bundledModelWasmBytes, MODEL_ABI_VERSION,
+  FMA_PEAK_FLOPS_PER_ITER, fmaPeakExpected,
+} from "./kernels.js";
+export type { ModelKernels, ModelExports } from "./kernels.js";

@@ -170,6 +170,7 @@ export class RankModel {
     const kernels = await loadModelKernels(opts.wasm);
     const m = new RankModel(ckpt.config, comm, kernels, opts);
     await m.loadWeights(ckpt, opts.onProgress);
+    await kernels.warmUp(); // V8 tiers the kernels up before the first timed call
     return m;
   }
 
