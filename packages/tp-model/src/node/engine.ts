@@ -257,7 +257,11 @@ export class TensorParallelModel {
     const sampler = new Sampler({ temperature: options.temperature, topp: options.topp, seed: options.seed });
     const prompt = options.promptTokens ? [...options.promptTokens] : this.tokenizer.encode(options.prompt ?? "", true, false);
     if (prompt.length < 1) throw new RangeError("the prompt must have at least one token");
-    this.checkTokens(prompt, 0);
+    this.checkTokens(prompt.slice(0, Math.min(prompt.length, steps)), 0); // positions past `steps` are only printed
+    const V = c.vocabSize;
+    prompt.forEach((t, i) => {
+      if (!(Number.isInteger(t) && t >= 0 && t < V)) throw new RangeError(`prompt token ${t} at index ${i} is not in the vocabulary 0..${V - 1}`);
+    });
     const tokens: number[] = [prompt[0]!];
     const stream = this.tokenizer.textStream(prompt[0]!);
     let text = "";
