@@ -354,7 +354,7 @@ function finalists(sweep: readonly StudyRow[]): Set<string> {
   const pick = new Set<string>();
   const ag = sweep.filter((r) => r.scheme === "allgather");
   const add = (r: StudyRow | undefined) => { if (r) pick.add(r.label); };
-  add(ag.find((r) => r.codec === "q8_0"));
+  add(ag.find((r) => r.kind === "grid" && r.codec === "q8_0/b32/fp16"));
   add(ag.find((r) => r.kind === "grid" && r.codec === "mxfp4/b32/e8m0"));
   const lossy = ag.filter((r) => r.bits_per_value < 16);
   add([...lossy].filter(within).sort((a, b) => a.bits_per_value - b.bits_per_value || a.delta_ppl_pct - b.delta_ppl_pct)[0]);
@@ -432,7 +432,7 @@ export function qualityMarkdown(res: QualityStudyResult, svgName: string): strin
   L.push(`- Goal (≤ ${GOAL.bits} bits/value, ΔPPL ≤ ${GOAL.dppl}%, mean KL ≤ ${GOAL.kl} nats at TP ${tp0}): **${h.goalMet ? "met" : "not met"}**${h.goalMet ? "" : b ? ` — the best ≤ ${GOAL.bits}-bit configuration ${[
     b.delta_ppl_pct > GOAL.dppl ? `is ${(b.delta_ppl_pct - GOAL.dppl).toFixed(2)} points of ΔPPL over` : `is within the ΔPPL budget`,
     b.kl_mean > GOAL.kl ? `has ${(b.kl_mean / GOAL.kl).toFixed(2)}x the KL budget` : "within the KL budget"].join(" but ")}; the lowest mean KL at ≤ ${GOAL.bits} bits/value is ${sci(Math.min(...res.rows.filter((r) => r.tp === tp0 && r.set === b.set && r.kind !== "sensitivity" && r.bits_per_value <= GOAL.bits + 1e-9).map((r) => r.kl_mean)))} nats` : ""}.`);
-  const q8 = fin.filter((r) => r.codec === "q8_0");
+  const q8 = fin.filter((r) => r.codec === "q8_0/b32/fp16");
   if (q8.length) L.push(`- q8_0 (8.5 bits/value): ${q8.map((r) => `TP ${r.tp} ΔPPL ${pct(r.delta_ppl_pct)}, KL ${sci(r.kl_mean)}`).join("; ")}.`);
   L.push("", `![bits/value against ΔPPL](${svgName})`, "");
 
@@ -468,7 +468,7 @@ export function qualityMarkdown(res: QualityStudyResult, svgName: string): strin
 
   L.push("## Error against the TP degree and the scheme", "");
   const cmpRows: string[] = ["| codec | " + tps.flatMap((t) => SCHEMES.map((sc) => `TP ${t} ${sc} ΔPPL / KL`)).join(" | ") + " |", "| --- |" + tps.flatMap(() => SCHEMES.map(() => " ---: |")).join("")];
-  for (const c of ["q8_0", "mxfp6-e2m3/b32/e8m0", "fp5-e2m2/b32/e8m0", "mxfp4/b32/e8m0", "nvfp4/b16/ue4m3", "int4/b32/fp16"]) {
+  for (const c of ["q8_0/b32/fp16", "mxfp6-e2m3/b32/e8m0", "fp5-e2m2/b32/e8m0", "mxfp4/b32/e8m0", "nvfp4/b16/ue4m3", "int4/b32/fp16"]) {
     const cells = tps.flatMap((t) => SCHEMES.map((sc) => sw.find((r) => r.tp === t && r.scheme === sc && r.kind === "grid" && r.codec === c)));
     if (cells.every((x) => !x)) continue;
     cmpRows.push(`| ${c} | ` + cells.map((x) => (x ? `${pct(x.delta_ppl_pct)} / ${sci(x.kl_mean)}` : "-")).join(" | ") + " |");
