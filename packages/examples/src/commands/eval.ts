@@ -3,21 +3,13 @@
 // run at the same TP degree: perplexity of both, ΔPPL, KL divergence of the next-token distributions,
 // top-1 agreement, RMS Δp and the hidden state's relative error after each layer (the statistics of
 // llama.cpp's `llama-perplexity --kl-divergence`).
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { bitsPerValue } from "@tensorwire/quant-wasm";
 import { loadModel } from "@tensorwire/tp-model/node";
 import { CliError, UsageError, defineCommand } from "../cli/command.js";
 import { createProgress } from "../cli/progress.js";
 import { MODEL_OPTIONS, chooseModel, codecSpecOf, fetchNote, formatNames } from "../model-options.js";
 import { type QualityRow, evaluateQuality, everywhere } from "../studies/quality.js";
-import { type TextForm, splitStories } from "../studies/text.js";
-
-export function defaultTextPath(env: NodeJS.ProcessEnv): string | null {
-  const d = env.TENSORWIRE_DATA;
-  const p = d ? join(d, "tinystories", "valid_first1000.txt") : null;
-  return p && existsSync(p) ? p : null;
-}
+import { type TextForm, readStories } from "../studies/text.js";
 
 export const evalCommand = defineCommand(
   {
@@ -48,17 +40,9 @@ paragraphs); single-newline collapses them (the form TinyStories models were tra
     ],
   },
   async ({ options: o }, { out, err, env }) => {
-    const textPath = o.text ?? defaultTextPath(env);
-    if (!textPath) throw new UsageError("no evaluation text: pass --text FILE (stories separated by <|endoftext|> lines) or set TENSORWIRE_DATA");
-    let raw: string;
-    try {
-      raw = readFileSync(textPath, "utf8");
-    } catch (e) {
-      throw new UsageError(`--text: cannot read ${textPath}: ${(e as Error).message}`);
-    }
     const form = o["text-form"] as TextForm;
-    const stories = splitStories(raw, form).slice(0, o.stories);
-    if (stories.length === 0) throw new UsageError(`--text: ${textPath} holds no stories`);
+    const { path: textPath, stories: all } = readStories(o.text, env, form);
+    const stories = all.slice(0, o.stories);
     const names = o.codec.includes("all") ? formatNames().filter((n) => n !== "f32") : o.codec;
     const variants = names.map((name) => {
       const spec = codecSpecOf(name, o.block, o.scale);

@@ -1,25 +1,26 @@
 // `tensorwire study <name>`: regenerate one of the paper's studies into --out (default docs/).
 // `quality`: the codec frontier on stories260K with the TinyStories validation text (src/studies/quality-study.ts).
-import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { UsageError, CliError, defineCommand } from "../cli/command.js";
 import { createProgress } from "../cli/progress.js";
 import { chooseModel } from "../model-options.js";
-import { defaultTextPath } from "./eval.js";
 import { runQualityStudy, writeQualityStudy } from "../studies/quality-study.js";
-import { splitStories } from "../studies/text.js";
+import { readStories } from "../studies/text.js";
+import { runLatencyStudyPlan, writeLatencyStudy } from "../studies/latency-study.js";
+import { findDefaultModel, modelsDir } from "../models.js";
 
-const STUDIES = ["quality"] as const;
+const STUDIES = ["quality", "latency"] as const;
 
 export const studyCommand = defineCommand(
   {
     name: "study",
-    summary: "regenerate a study (quality: the codec frontier) into docs/",
+    summary: "regenerate a study (quality: the codec frontier; latency: TTFT vs bandwidth) into docs/",
     description:
       `quality: every format × block size × scale kind × scheme (allgather, two-shot) at each --tp, on the
 first --stories stories of --text (the sweep), the related work's ideas (outlier channels in bf16,
 per-site bit allocation, finer blocks) on the same stories, then the finalists on the first
 --final-stories stories. The text is used raw (as is). Writes quality.md, quality.json and
-quality-frontier.svg into --out. --quick: a few stories, one configuration per format family, TP 2.`,
+quality-frontier.svg into --out. --quick: a few stories, one configuration per format family, TP 2.\nlatency: TTFT against emulated link bandwidth at TP 2 on stories260K (GGUF) and a synthetic dim-2048\nmodel (written once to the models directory), uncompressed, fp5-e2m2/b128, mxfp4, bf16 and auto. Writes\nlatency.md, latency.json and one SVG per model. Run it on a quiet machine.`,
     positionals: [{ name: "name", description: `study to run (${STUDIES.join(", ")})`, required: true }],
     options: {
       model: { type: "string", placeholder: "NAME|FILE", description: "model name in the models directory or a .bin/.gguf path; default stories260K" },
@@ -35,21 +36,14 @@ quality-frontier.svg into --out. --quick: a few stories, one configuration per f
     examples: [
       "tensorwire study quality --stories 100 --final-stories 1000",
       "tensorwire study quality --quick --out /tmp/q",
+      "tensorwire study latency",
     ],
   },
   async ({ options: o, positionals }, { out, err, env }) => {
     const name = positionals[0]!;
     if (!(STUDIES as readonly string[]).includes(name)) throw new UsageError(`unknown study "${name}" (studies: ${STUDIES.join(", ")})`);
-    const textPath = o.text ?? defaultTextPath(env);
-    if (!textPath) throw new UsageError("no evaluation text: pass --text FILE (stories separated by <|endoftext|> lines) or set TENSORWIRE_DATA");
-    let raw: string;
-    try {
-      raw = readFileSync(textPath, "utf8");
-    } catch (e) {
-      throw new UsageError(`--text: cannot read ${textPath}: ${(e as Error).message}`);
-    }
-    const stories = splitStories(raw, "raw");
-    if (stories.length === 0) throw new UsageError(`--text: ${textPath} holds no stories`);
+    if (name === "latency") return runLatency(o.quick, o.out, env, out, err);
+    const { path: textPath, stories } = readStories(o.text, env, "raw");
     const choice = await chooseModel({ model: o.model ?? (o.quick ? undefined : "stories260K"), tokenizer: o.tokenizer }, env);
     if (choice.builtin) throw new UsageError("the quality study needs a real model: run \"tensorwire fetch stories260K\" or set TENSORWIRE_MODELS");
     const tps = (o.tp.length ? o.tp : o.quick ? ["2"] : ["2", "4"]).map((t) => {
@@ -92,3 +86,23 @@ quality-frontier.svg into --out. --quick: a few stories, one configuration per f
     for (const f of files) out(`wrote ${f}\n`);
   },
 );
+
+async function runLatency(quick: boolean, outDir: string, env: NodeJS.ProcessEnv, out: (s: string) => void, err: (s: string) => void): Promise<void> {
+  const m = findDefaultModel({ env, prefer: "gguf" });
+  if (!m || m.format !== "gguf") throw new UsageError("the latency study needs stories260K.gguf: run \"tensorwire fetch stories260K\" or set TENSORWIRE_MODELS");
+  const progress = createProgress({ label: "latency study" });
+  let res;
+  try {
+    res = await runLatencyStudyPlan({
+      stories: m.path, syntheticDir: join(modelsDir({ env }), "synthetic"), quick,
+      onProgress: (what, d, t) => { progress.setTotal(t); progress.update(d, what); },
+    });
+  } catch (e) {
+    throw new CliError(`study latency failed: ${(e as Error).message}`, { cause: e });
+  } finally {
+    progress.done();
+  }
+  const files = writeLatencyStudy(res, outDir, `npx tensorwire study latency${quick ? " --quick" : ""}`);
+  err(`wrote ${files.join(", ")}\n`);
+  out(files.map((f) => f + "\n").join(""));
+}
