@@ -3,7 +3,7 @@
 // through the rank's communicator, with the codec the compression policy picks for the call site.
 // The all-reduce payload is the only data that crosses from the model's own memory into the group's
 // shared memory (the communicator stages it in and copies the result back).
-import type { AllReduceOptions, Communicator } from "@tensorwire/collectives";
+import type { AllReduceOptions, AllReducePlan, Communicator } from "@tensorwire/collectives";
 import { bytesFor, resolveCodec } from "@tensorwire/quant-wasm";
 import { type CallSite, type CompressionPolicy, type OutlierChannels, type Phase, matchRule, outlierChannelsOf } from "./policy.js";
 
@@ -26,7 +26,8 @@ export function emptyReduceTotals(): ReduceTotals {
 }
 
 interface PreparedRule {
-  readonly options: AllReduceOptions;
+  /** the rule's call, prepared once by the communicator (comm.prepare) */
+  readonly call: { readonly plan: AllReducePlan };
   /** bytes of n values with the rule's codec */
   readonly packedBytes: (n: number) => number;
   readonly outliers: PreparedOutliers | null;
@@ -67,18 +68,18 @@ export function rotateRuns(x: Float32Array, h: number, signs: Float32Array, inve
 /** A rule's outlier channels, resolved once per policy (per-layer channel lists cached on first use). */
 interface PreparedOutliers {
   readonly spec: OutlierChannels;
-  readonly options: AllReduceOptions;
+  readonly call: { readonly plan: AllReducePlan };
   readonly packedBytes: (n: number) => number;
   /** layer → 1 for an outlier channel, 0 else (length dim); null when the layer has none */
   readonly masks: Map<number, Uint8Array | null>;
 }
 
-function prepareOutliers(o: OutlierChannels | undefined, scheme: AllReduceOptions["scheme"]): PreparedOutliers | null {
+function prepareOutliers(comm: Communicator, o: OutlierChannels | undefined, scheme: AllReduceOptions["scheme"]): PreparedOutliers | null {
   if (!o) return null;
   const spec = o.codec === "none" ? null : resolveCodec(o.codec);
   return {
     spec: o,
-    options: spec === null ? { compress: false } : { codec: spec, compress: true, scheme },
+    call: { plan: comm.prepare(spec === null ? { compress: false } : { codec: spec, compress: true, scheme }) },
     packedBytes: spec === null ? (n: number) => 4 * n : (n: number) => bytesFor(spec, n),
     masks: new Map(),
   };
@@ -104,11 +105,15 @@ export class TensorParallelRegion {
   private sideBuf = new Float32Array(0);
   readonly totals: ReduceTotals = emptyReduceTotals();
 
+  /** the call of every message no rule matches */
+  private readonly uncompressed: { readonly plan: AllReducePlan };
+
   constructor(readonly comm: Communicator, policy: CompressionPolicy) {
+    this.uncompressed = { plan: comm.prepare({ compress: false }) };
     this.setPolicy(policy);
   }
 
-  /** Replace the policy; the options of every rule are resolved once, here, not per call. */
+  /** Replace the policy; every rule becomes a prepared plan here (comm.prepare), not per call. */
   setPolicy(policy: CompressionPolicy): void {
     this.policy = policy;
     this.prepared = policy.rules.map((r) => {
@@ -117,9 +122,9 @@ export class TensorParallelRegion {
         ? { compress: false }
         : { codec: spec, compress: r.compress ?? true, scheme: r.scheme ?? "auto" };
       return {
-        options,
+        call: { plan: this.comm.prepare(options) },
         packedBytes: spec === null ? (n: number) => 4 * n : (n: number) => bytesFor(spec, n),
-        outliers: spec === null ? null : prepareOutliers(r.outliers, options.scheme),
+        outliers: spec === null ? null : prepareOutliers(this.comm, r.outliers, options.scheme),
         rotate: spec === null || r.rotate === undefined ? null : { h: r.rotate, signs: rotationSigns(r.rotate) },
       };
     });
@@ -139,7 +144,7 @@ export class TensorParallelRegion {
     const rule = matchRule(this.policy, site, layer, phase, n);
     const t0 = performance.now();
     if (rule < 0) {
-      this.comm.allReduce(data, UNCOMPRESSED_CALL);
+      this.comm.allReduce(data, this.uncompressed);
       t.wireBytes += 4 * n;
     } else {
       const p = this.prepared[rule]!;
@@ -184,7 +189,7 @@ export class TensorParallelRegion {
     const t = this.totals;
     this.compressedReduce(main, p);
     const mainCompressed = !!this.comm.stats.last?.codec;
-    this.comm.allReduce(side, o.options);
+    this.comm.allReduce(side, o.call);
     const sideCompressed = !!this.comm.stats.last?.codec;
     if (mainCompressed) t.compressedElements += nMain;
     if (sideCompressed) t.compressedElements += nSide;
@@ -196,7 +201,7 @@ export class TensorParallelRegion {
   /** The rule's all-reduce of the values its codec sees, rotated around it when the rule says so. */
   private compressedReduce(x: Float32Array, p: PreparedRule): void {
     if (p.rotate) rotateRuns(x, p.rotate.h, p.rotate.signs, false);
-    this.comm.allReduce(x, p.options);
+    this.comm.allReduce(x, p.call);
     if (p.rotate) rotateRuns(x, p.rotate.h, p.rotate.signs, true);
   }
 
@@ -205,4 +210,3 @@ export class TensorParallelRegion {
   }
 }
 
-const UNCOMPRESSED_CALL: AllReduceOptions = { compress: false };
