@@ -1,7 +1,8 @@
 // The latency study: time to first token against emulated link bandwidth, uncompressed and with
 // codecs (always, and `auto`: the collectives' link model decides per call), at one TP degree, with a
 // simple model fitted from the same run: TTFT(bw) = T0 + wire bytes / bw + all-reduce calls · latency,
-// where T0 (compute + codec + local copies) is the one fitted parameter per variant and the wire bytes
+// where T0 (compute + codec + local copies) is the one fitted parameter per variant (least squares in
+// relative error) and the wire bytes
 // are the bytes each rank actually sent.
 import type { LinkModel } from "@tensorwire/collectives";
 import type { CodecSpec } from "@tensorwire/quant-wasm";
@@ -35,8 +36,13 @@ export interface LatencyStudy {
   variants: string[];
   /** fitted T0 (ms) per variant */
   t0: Record<string, number>;
-  /** the per-bandwidth winner and how `auto` compares with the better of uncompressed and the first codec */
-  summary: { link: string; best: string; bestMs: number; speedup: number; autoVsBetter: number | null }[];
+  /**
+   * Per link: the fastest fixed variant (lowest median) and, paired repetition by repetition (every
+   * repetition runs every variant back to back, so drift on a shared machine cancels in the ratio), the
+   * median over repetitions of none / fastest, and of auto / the better of uncompressed and the first
+   * codec in that repetition; what auto chose (it compresses when its bytes are the codec's).
+   */
+  summary: { link: string; best: string; bestMs: number; speedup: number; autoVsBetter: number | null; autoChoice: "compressed" | "uncompressed" | null }[];
   calls: number;
   promptTokens: number;
 }
@@ -67,12 +73,16 @@ export async function runLatencyStudy(o: LatencyStudyOptions): Promise<LatencySt
       await model.close();
     }
   }
-  // fit T0 per variant: least squares of TTFT − wire time over every link (the only free parameter)
+  // fit T0 per variant (the only free parameter) by least squares of the relative error over every
+  // link: minimise Σ ((T0 + wire_i − m_i) / m_i)², so T0 = Σ (m_i − wire_i)/m_i² / Σ 1/m_i² — a fit in
+  // absolute terms would let the slow links' long TTFTs decide it and leave the fast links' short ones
+  // far off in relative terms
   const wire = (p: LatencyPoint) => (p.bandwidthBytesPerSec ? (1000 * p.prefillBytes) / p.bandwidthBytesPerSec + 1000 * calls * p.latencySec : 0);
   const t0: Record<string, number> = {};
   for (const v of variants) {
     const ps = points.filter((p) => p.label === v.label);
-    t0[v.label] = ps.reduce((a, p) => a + (p.ttft.median - wire(p)), 0) / Math.max(1, ps.length);
+    const w = ps.map((p) => 1 / (p.ttft.median * p.ttft.median));
+    t0[v.label] = ps.reduce((a, p, i) => a + (p.ttft.median - wire(p)) * w[i]!, 0) / Math.max(1e-300, w.reduce((a, b) => a + b, 0));
     for (const p of ps) p.modelMs = t0[v.label]! + wire(p);
   }
   const summary = o.links.map(({ label }) => {
@@ -82,8 +92,24 @@ export async function runLatencyStudy(o: LatencyStudyOptions): Promise<LatencySt
     const best = fixed.reduce((a, b) => (b.ttft.median < a.ttft.median ? b : a));
     const first = ps.find((p) => p.label === variants[1]?.label);
     const auto = ps.find((p) => p.label.startsWith("auto"));
-    const better = first ? Math.min(first.ttft.median, none.ttft.median) : none.ttft.median;
-    return { link: label, best: best.label, bestMs: best.ttft.median, speedup: none.ttft.median / best.ttft.median, autoVsBetter: auto ? auto.ttft.median / better : null };
+    const better = first ? pairedMin(none.ttft.samples, first.ttft.samples) : none.ttft.samples;
+    return {
+      link: label, best: best.label, bestMs: best.ttft.median, speedup: pairedRatio(none.ttft.samples, best.ttft.samples),
+      autoVsBetter: auto ? pairedRatio(auto.ttft.samples, better) : null,
+      autoChoice: auto ? (auto.compressionRatio > 1 ? "compressed" as const : "uncompressed" as const) : null,
+    };
   });
   return { points, variants: variants.map((v) => v.label), t0, summary, calls, promptTokens: o.promptTokens };
+}
+
+/** Median over repetitions of a[r] / b[r] (samples in repetition order). */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  const r = Array.from({ length: n }, (_, i) => a[i]! / b[i]!).sort((x, y) => x - y);
+  return n === 0 ? NaN : n % 2 ? r[(n - 1) >> 1]! : (r[n / 2 - 1]! + r[n / 2]!) / 2;
+}
+
+/** Repetition by repetition, the faster of two variants. */
+function pairedMin(a: readonly number[], b: readonly number[]): number[] {
+  return Array.from({ length: Math.min(a.length, b.length) }, (_, i) => Math.min(a[i]!, b[i]!));
 }
