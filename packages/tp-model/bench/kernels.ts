@@ -35,6 +35,11 @@ export interface KernelBenchRow {
   readonly ofPeak: number;
   /** fastest repetition's rate / the highest peak rate (best against best), for gemm rows */
   readonly bestOfPeak?: number;
+  /**
+   * median over repetitions of (this repetition's rate / the peak measured just before it), for gemm
+   * rows: on a machine whose speed drifts (a shared VM), the pair sees the same conditions
+   */
+  readonly pairedOfPeak?: number;
   /** scalar-JS GFLOP/s of the same k → n (run at scalarM rows), for gemm rows */
   readonly scalarGflops?: number;
   readonly scalarM?: number;
@@ -69,21 +74,25 @@ function time(fn: () => void, reps: number, warm: number): number {
  * Median seconds of `reps` runs of fn, each preceded by a short tm_fma_peak run; `peak` is the highest
  * peak rate (GFLOP/s) among those runs.
  */
-function timeWithPeak(fn: () => void, reps: number, warm: number, k: ModelKernels): { t: number; best: number; peak: number } {
+function timeWithPeak(fn: () => void, reps: number, warm: number, k: ModelKernels, flop: number): { t: number; best: number; peak: number; paired: number } {
   for (let i = 0; i < warm; i++) fn();
   const PAIR_ITERS = 1_000_001;
   const ts: number[] = [];
+  const ratios: number[] = [];
   let peak = 0;
   for (let i = 0; i < reps; i++) {
     const p0 = performance.now();
     const check = k.fmaPeak(PAIR_ITERS);
     const p1 = performance.now();
     if (check !== fmaPeakExpected(PAIR_ITERS)) throw new Error(`tm_fma_peak returned ${check}`);
-    peak = Math.max(peak, (PAIR_ITERS * FMA_PEAK_FLOPS_PER_ITER) / ((p1 - p0) / 1000) / 1e9);
+    const pk = (PAIR_ITERS * FMA_PEAK_FLOPS_PER_ITER) / ((p1 - p0) / 1000) / 1e9;
+    peak = Math.max(peak, pk);
     fn();
-    ts.push((performance.now() - p1) / 1000);
+    const t = (performance.now() - p1) / 1000;
+    ts.push(t);
+    ratios.push(flop / t / 1e9 / pk);
   }
-  return { t: median(ts), best: Math.min(...ts), peak };
+  return { t: median(ts), best: Math.min(...ts), peak, paired: median(ratios) };
 }
 
 /** The natural scalar-JS GEMM: y[i, j] = Σ x[i, kk]·w[j, kk], W row-major, both rows contiguous. */
@@ -160,7 +169,7 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
     fill(k, w, s.n * s.k, 2);
     k.pack(w, s.k, s.n, s.k, wp);
     const flop = 2 * m * s.n * s.k;
-    const { t, best, peak: p } = timeWithPeak(() => k.matmul(x, s.k, wp, s.n, s.k, y, s.n, m), reps, 2, k);
+    const { t, best, peak: p, paired } = timeWithPeak(() => k.matmul(x, s.k, wp, s.n, s.k, y, s.n, m), reps, 2, k, flop);
     peak = Math.max(peak, p);
     const f = k.f32();
     const xs = f.slice(x >>> 2, (x >>> 2) + scalarM * s.k), ws = f.slice(w >>> 2, (w >>> 2) + s.n * s.k);
@@ -168,7 +177,7 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
     const ts = time(() => scalarGemm(xs, ws, ys, scalarM, s.n, s.k), quick ? 1 : 3, 1);
     k.release(mark);
     const row: KernelBenchRow = {
-      kind: "gemm", label: s.label, m, k: s.k, n: s.n, gflops: flop / t / 1e9, ofPeak: 0, bestOfPeak: flop / best / 1e9,
+      kind: "gemm", label: s.label, m, k: s.k, n: s.n, gflops: flop / t / 1e9, ofPeak: 0, bestOfPeak: flop / best / 1e9, pairedOfPeak: paired,
       scalarGflops: (2 * scalarM * s.n * s.k) / ts / 1e9, scalarM,
     };
     rows.push(row);
@@ -222,20 +231,20 @@ export async function runKernelBench(opts: KernelBenchOptions = {}): Promise<Ker
   const md: string[] = [
     `wasm SIMD multiply-add peak (tm_fma_peak, one thread, the highest of its measurements in this run): **${f1(peak)} GFLOP/s**. GEMM: tm_matmul, m × k → n, ` +
       `weights packed in 16-output panels; "of peak" = median rate / the highest peak rate of the run (conservative: ` +
-      `load on the machine can only understate it), "best / peak" = the fastest repetition against the same peak; scalar JS: the plain triple loop over Float32Arrays` +
+      `load on the machine can only understate it), "best / peak" = the fastest repetition against the same peak, "paired" = the median over repetitions of each repetition's rate against a short peak run just before it (the same conditions on a machine whose speed drifts); scalar JS: the plain triple loop over Float32Arrays` +
       ` (run at fewer rows where the table says so; GFLOP/s are per-shape rates). Medians of ${reps} runs after warm-up.`,
     "",
-    "| kernel | shape | m | wasm SIMD GFLOP/s | of peak | best / peak | scalar JS GFLOP/s (rows) | SIMD / scalar | weights GB/s |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| kernel | shape | m | wasm SIMD GFLOP/s | of peak | best / peak | paired | scalar JS GFLOP/s (rows) | SIMD / scalar | weights GB/s |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of all) {
     if (r.kind === "peak") {
-      md.push(`| peak | ${r.label}; medians before / after the GEMMs: ${f1(peakBefore)} / ${f1(peakAfter)} | – | ${f1(r.gflops)} | 100% | – | – | – | – |`);
+      md.push(`| peak | ${r.label}; medians before / after the GEMMs: ${f1(peakBefore)} / ${f1(peakAfter)} | – | ${f1(r.gflops)} | 100% | – | – | – | – | – |`);
     } else if (r.kind === "gemm") {
-      md.push(`| GEMM | ${r.label} | ${r.m} | ${f1(r.gflops)} | ${(r.ofPeak * 100).toFixed(0)}% | ${(r.bestOfPeak! * 100).toFixed(0)}% | ` +
+      md.push(`| GEMM | ${r.label} | ${r.m} | ${f1(r.gflops)} | ${(r.ofPeak * 100).toFixed(0)}% | ${(r.bestOfPeak! * 100).toFixed(0)}% | ${(r.pairedOfPeak! * 100).toFixed(0)}% | ` +
         `${f2(r.scalarGflops!)} (${r.scalarM}) | ${f1(r.gflops / r.scalarGflops!)}× | – |`);
     } else {
-      md.push(`| GEMV (decode) | ${r.label} | 1 | ${f2(r.gflops)} | ${(r.ofPeak * 100).toFixed(0)}% | – | – | – | ${f1(r.weightGBps!)} |`);
+      md.push(`| GEMV (decode) | ${r.label} | 1 | ${f2(r.gflops)} | ${(r.ofPeak * 100).toFixed(0)}% | – | – | – | – | ${f1(r.weightGBps!)} |`);
     }
   }
   return { peakGflops: peak, rows: all, markdown: md.join("\n") };

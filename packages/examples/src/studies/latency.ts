@@ -73,18 +73,7 @@ export async function runLatencyStudy(o: LatencyStudyOptions): Promise<LatencySt
       await model.close();
     }
   }
-  // fit T0 per variant (the only free parameter) by least squares of the relative error over every
-  // link: minimise Σ ((T0 + wire_i − m_i) / m_i)², so T0 = Σ (m_i − wire_i)/m_i² / Σ 1/m_i² — a fit in
-  // absolute terms would let the slow links' long TTFTs decide it and leave the fast links' short ones
-  // far off in relative terms
-  const wire = (p: LatencyPoint) => (p.bandwidthBytesPerSec ? (1000 * p.prefillBytes) / p.bandwidthBytesPerSec + 1000 * calls * p.latencySec : 0);
-  const t0: Record<string, number> = {};
-  for (const v of variants) {
-    const ps = points.filter((p) => p.label === v.label);
-    const w = ps.map((p) => 1 / (p.ttft.median * p.ttft.median));
-    t0[v.label] = ps.reduce((a, p, i) => a + (p.ttft.median - wire(p)) * w[i]!, 0) / Math.max(1e-300, w.reduce((a, b) => a + b, 0));
-    for (const p of ps) p.modelMs = t0[v.label]! + wire(p);
-  }
+  const t0 = fitLatencyModel(points, variants.map((v) => v.label), calls);
   const summary = o.links.map(({ label }) => {
     const ps = points.filter((p) => p.link === label);
     const none = ps.find((p) => p.label === "none")!;
@@ -112,4 +101,23 @@ export function pairedRatio(a: readonly number[], b: readonly number[]): number 
 /** Repetition by repetition, the faster of two variants. */
 function pairedMin(a: readonly number[], b: readonly number[]): number[] {
   return Array.from({ length: Math.min(a.length, b.length) }, (_, i) => Math.min(a[i]!, b[i]!));
+}
+
+/**
+ * Fit T0 per variant (the only free parameter) by least squares of the relative error over every link:
+ * minimise Σ ((T0 + wire_i − m_i) / m_i)², so T0 = Σ (m_i − wire_i)/m_i² / Σ 1/m_i², where wire_i =
+ * bytes sent per rank / bandwidth + calls × latency and m_i the measured median. A fit in absolute terms
+ * would let the slow links' long TTFTs decide it and leave the fast links' short ones far off in
+ * relative terms. Sets every point's modelMs; returns T0 (ms) per variant.
+ */
+export function fitLatencyModel(points: LatencyPoint[], variants: readonly string[], calls: number): Record<string, number> {
+  const wire = (p: LatencyPoint) => (p.bandwidthBytesPerSec ? (1000 * p.prefillBytes) / p.bandwidthBytesPerSec + 1000 * calls * p.latencySec : 0);
+  const t0: Record<string, number> = {};
+  for (const v of variants) {
+    const ps = points.filter((p) => p.label === v);
+    const w = ps.map((p) => 1 / (p.ttft.median * p.ttft.median));
+    t0[v] = ps.reduce((a, p, i) => a + (p.ttft.median - wire(p)) * w[i]!, 0) / Math.max(1e-300, w.reduce((a, b) => a + b, 0));
+    for (const p of ps) p.modelMs = t0[v]! + wire(p);
+  }
+  return t0;
 }
