@@ -8,7 +8,8 @@ export function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"];
+/** Series colours, in order (a chart may pass its own: e.g. a measured curve and its model in one colour). */
+export const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"];
 const BASELINE_COLOR = "#9aa5b1";
 
 const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
@@ -54,16 +55,35 @@ export function logTicks(min: number, max: number): number[] {
   return ticks;
 }
 
-function header(width: number, height: number, title: string, subtitle: string | undefined, better: string): string[] {
+/** Approximate width of a 12 px sans-serif character, for layout (labels, wrapping). */
+const CHAR_W = 6.6;
+
+/** Words of `text` in lines of at most `chars` characters. */
+function wrap(text: string, chars: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const w of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + w.length > chars) { lines.push(line); line = w; }
+    else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** Lines the subtitle (with what "better" means) takes at this width. */
+function subtitleLines(width: number, subtitle: string | undefined, better: string): string[] {
   if (!better.trim()) throw new RangeError("chart: say what \"better\" means (e.g. \"lower is better\")");
-  const sub = [subtitle?.trim(), better.trim()].filter(Boolean).join(" — ");
+  return wrap([subtitle?.trim(), better.trim()].filter(Boolean).join(" — "), Math.max(20, Math.floor((width - 32) / CHAR_W)));
+}
+
+function header(width: number, height: number, title: string, sub: readonly string[]): string[] {
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<title>${escapeXml(title)}</title>`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>`,
     `<text x="16" y="24" font-size="16" font-weight="bold">${escapeXml(title)}</text>`,
-    `<text x="16" y="42" fill="#444" font-style="italic" class="subtitle">${escapeXml(sub)}</text>`,
+    `<text x="16" y="42" fill="#444" font-style="italic" class="subtitle">${sub.map((l, i) => `<tspan x="16" dy="${i === 0 ? 0 : 15}">${escapeXml(l)}</tspan>`).join("")}</text>`,
   ];
 }
 
@@ -105,13 +125,14 @@ export function barChart(opts: BarChartOptions): string {
   }
   const fmt = opts.format ?? formatTick;
   const width = opts.width ?? 860;
-  const rowH = 24, left = 150, plotW = Math.max(200, width - left - 260), top = 60;
+  const sub = subtitleLines(width, opts.subtitle, opts.better);
+  const rowH = 24, left = 150, plotW = Math.max(200, width - left - 260), top = 60 + 15 * (sub.length - 1);
   const plotH = bars.length * rowH;
   const height = top + plotH + 58;
   const ticks = niceTicks(0, Math.max(...bars.map((b) => Math.max(b.value, b.high ?? 0))) || 1, 5);
   const vmax = ticks[ticks.length - 1]!;
   const X = (v: number): number => left + (v / vmax) * plotW;
-  const parts = header(width, height, opts.title, opts.subtitle, opts.better);
+  const parts = header(width, height, opts.title, sub);
   parts.push(`<g class="grid" stroke="#e5e7eb">`);
   for (const t of ticks) parts.push(`<line x1="${f1(X(t))}" y1="${top}" x2="${f1(X(t))}" y2="${top + plotH}"/>`);
   parts.push(`</g>`);
@@ -202,15 +223,20 @@ function scale(axis: Axis, values: number[], from: number, to: number, includeZe
 
 /** A line chart: axes with ticks, tick labels and titles, grid, one polyline + markers per series, legend. */
 export function lineChart(opts: LineChartOptions): string {
-  const width = opts.width ?? 820, height = opts.height ?? 460;
   const pts = opts.series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)));
   if (pts.length === 0) throw new RangeError("lineChart: no finite points");
-  const left = 78, right = 190, top = 60, bottom = 64;
+  // the legend column is as wide as its longest name; the plot keeps at least 480 px
+  const right = Math.max(190, 60 + Math.ceil(CHAR_W * Math.max(0, ...opts.series.map((s) => s.name.length))));
+  const left = 78, bottom = 64;
+  const width = Math.max(opts.width ?? 820, left + 480 + right);
+  const sub = subtitleLines(width, opts.subtitle, opts.better);
+  const top = 60 + 15 * (sub.length - 1);
+  const height = Math.max(opts.height ?? 460, top + 20 * opts.series.length + 40, top + 300 + bottom);
   const x0 = left, x1 = width - right, y0 = height - bottom, y1 = top;
   const xs = scale(opts.x, pts.map((p) => p.x), x0, x1, false);
   const ys = scale(opts.y, pts.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]).filter(Number.isFinite), y0, y1, true);
   const fx = opts.x.format ?? formatTick, fy = opts.y.format ?? formatTick;
-  const parts = header(width, height, opts.title, opts.subtitle, opts.better);
+  const parts = header(width, height, opts.title, sub);
   parts.push(`<g class="grid" stroke="#e5e7eb">`);
   for (const t of xs.ticks) parts.push(`<line x1="${f1(xs.map(t))}" y1="${y1}" x2="${f1(xs.map(t))}" y2="${y0}"/>`);
   for (const t of ys.ticks) parts.push(`<line x1="${x0}" y1="${f1(ys.map(t))}" x2="${x1}" y2="${f1(ys.map(t))}"/>`);

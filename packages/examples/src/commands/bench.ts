@@ -12,7 +12,7 @@ import { formatBandwidth, formatBytes, parseLatency, parseLink } from "../cli/un
 import { MODEL_OPTIONS, chooseModel, codecSpecOf, fetchNote } from "../model-options.js";
 import { modelsDir } from "../models.js";
 import { type LatencyStudy, runLatencyStudy } from "../studies/latency.js";
-import { lineChart } from "../svg.js";
+import { PALETTE, lineChart } from "../svg.js";
 
 const DEFAULT_LINKS = ["shm", "100Gbit/s", "25Gbit/s", "10Gbit/s", "1Gbit/s", "100Mbit/s", "10Mbit/s"];
 
@@ -145,10 +145,12 @@ export function latencyMarkdown(s: LatencyStudy, label: string, tp: number): str
 }
 
 export function latencyChart(s: LatencyStudy, label: string, tp: number): string {
-  const series = s.variants.flatMap((v) => {
+  // one colour per variant: its measured curve solid, its fitted model dashed
+  const series = s.variants.flatMap((v, i) => {
+    const color = PALETTE[i % PALETTE.length]!;
     const ps = s.points.filter((p) => p.label === v && p.bandwidthBytesPerSec);
-    const meas = { name: `${v} (measured)`, points: ps.map((p) => ({ x: 8 * p.bandwidthBytesPerSec!, y: p.ttft.median, low: p.ttft.min, high: p.ttft.max })) };
-    const model = { name: `${v} (model)`, dashed: true, points: ps.map((p) => ({ x: 8 * p.bandwidthBytesPerSec!, y: p.modelMs })) };
+    const meas = { name: `${v} (measured)`, color, points: ps.map((p) => ({ x: 8 * p.bandwidthBytesPerSec!, y: p.ttft.median, low: p.ttft.min, high: p.ttft.max })) };
+    const model = { name: `${v} (model)`, color, dashed: true, points: ps.map((p) => ({ x: 8 * p.bandwidthBytesPerSec!, y: p.modelMs })) };
     return v.startsWith("auto") ? [meas] : [meas, model];
   });
   const shm = s.points.filter((p) => p.link === "shm").map((p) => `${p.label} ${p.ttft.median.toFixed(1)} ms`).join(", ");
