@@ -33,3 +33,25 @@ describe("package tarballs", () => {
     });
   }
 });
+
+// A clean clone builds once: a file the build writes inside a package's declared inputs (the generated
+// src/wasm-inline.ts) would change the task's hash between the first build and the next, so turbo would
+// rebuild everything once more. Every build output below src/ must be excluded from the inputs.
+describe("turbo build caching", () => {
+  for (const name of PACKAGES) {
+    it(`${name}: no build output is also a build input`, () => {
+      let cfg: { tasks?: { build?: { inputs?: string[]; outputs?: string[] } } };
+      try {
+        cfg = JSON.parse(readFileSync(`${root}${name}/turbo.json`, "utf8"));
+      } catch {
+        return; // no package-level config: the root's (dist/** outputs, default inputs without ignored files)
+      }
+      const build = cfg.tasks?.build;
+      const inputs = build?.inputs ?? [];
+      for (const out of (build?.outputs ?? []).filter((o) => !o.startsWith("dist/"))) {
+        const covered = inputs.some((i) => !i.startsWith("!") && (i === out || (i.endsWith("/**") && out.startsWith(i.slice(0, -2)))));
+        if (covered) expect(inputs, `${name}: output ${out} lies in the build inputs`).toContain(`!${out}`);
+      }
+    });
+  }
+});
