@@ -2,6 +2,7 @@
 // spread whiskers) and a line chart (several series, optional log axes). Both produce standalone
 // SVG 1.1 documents with axes, tick labels, axis titles with units and a subtitle saying what
 // "better" means.
+import { wrapWords } from "./wrap.js";
 
 /** Escapes text for SVG element content and attribute values. */
 export function escapeXml(s: string): string {
@@ -58,22 +59,10 @@ export function logTicks(min: number, max: number): number[] {
 /** Approximate width of a 12 px sans-serif character, for layout (labels, wrapping). */
 const CHAR_W = 6.6;
 
-/** Words of `text` in lines of at most `chars` characters. */
-function wrap(text: string, chars: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const w of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + w.length > chars) { lines.push(line); line = w; }
-    else line = line ? `${line} ${w}` : w;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
-
 /** Lines the subtitle (with what "better" means) takes at this width. */
 function subtitleLines(width: number, subtitle: string | undefined, better: string): string[] {
   if (!better.trim()) throw new RangeError("chart: say what \"better\" means (e.g. \"lower is better\")");
-  return wrap([subtitle?.trim(), better.trim()].filter(Boolean).join(" — "), Math.max(20, Math.floor((width - 32) / CHAR_W)));
+  return wrapWords([subtitle?.trim(), better.trim()].filter(Boolean).join(" — "), Math.max(20, Math.floor((width - 32) / CHAR_W)));
 }
 
 function header(width: number, height: number, title: string, sub: readonly string[]): string[] {

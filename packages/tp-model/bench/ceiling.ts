@@ -8,6 +8,7 @@
 import { availableParallelism } from "node:os";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { loadModelKernels } from "@tensorwire/tp-model";
+import { spread } from "@tensorwire/tp-model/node";
 
 export interface CeilingResult {
   /** GB/s of weights streamed by one thread alone */
@@ -66,8 +67,7 @@ export async function runCeiling(o: { bytesPerWorker?: number; seconds?: number;
     one.push((await streamTogether(1, bytes, seconds))[0]!);
     all.push((await streamTogether(threads, bytes, seconds)).reduce((a, b) => a + b, 0));
   }
-  const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-  const oneThreadGBps = med(one), allThreadsGBps = med(all);
+  const oneThreadGBps = spread(one).median, allThreadsGBps = spread(all).median;
   return { oneThreadGBps, allThreadsGBps, threads, scaling: allThreadsGBps / oneThreadGBps };
 }
 

@@ -5,6 +5,7 @@
 //   node dist/bench/kernels.js [--quick]
 import { fileURLToPath } from "node:url";
 import { FMA_PEAK_FLOPS_PER_ITER, type ModelKernels, fmaPeakExpected, loadModelKernels } from "@tensorwire/tp-model";
+import { spread } from "@tensorwire/tp-model/node";
 
 export interface KernelBenchOptions {
   /** small m and few repetitions (a smoke run, seconds) */
@@ -53,10 +54,6 @@ export interface KernelBenchResult {
   readonly markdown: string;
 }
 
-const median = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Median seconds of `reps` runs of fn after `warm` untimed runs. */
 function time(fn: () => void, reps: number, warm: number): number {
@@ -67,7 +64,7 @@ function time(fn: () => void, reps: number, warm: number): number {
     fn();
     t.push((performance.now() - t0) / 1000);
   }
-  return median(t);
+  return spread(t).median;
 }
 
 /**
@@ -92,7 +89,7 @@ function timeWithPeak(fn: () => void, reps: number, warm: number, k: ModelKernel
     ts.push(t);
     ratios.push(flop / t / 1e9 / pk);
   }
-  return { t: median(ts), best: Math.min(...ts), peak, paired: median(ratios) };
+  return { t: spread(ts).median, best: Math.min(...ts), peak, paired: spread(ratios).median };
 }
 
 /** The natural scalar-JS GEMM: y[i, j] = Σ x[i, kk]·w[j, kk], W row-major, both rows contiguous. */

@@ -1,6 +1,7 @@
 // The peer engine: llama.cpp through node-llama-cpp (pinned exactly as a dev dependency of this
 // benchmark). Prompt processing and generation speed of a GGUF file at a given thread count.
 import { getLlama } from "node-llama-cpp";
+import { spread } from "@tensorwire/tp-model/node";
 
 export interface LlamaCppRow {
   threads: number;
@@ -28,10 +29,6 @@ async function packageVersion(): Promise<string> {
   return "unknown";
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export async function runLlamaCpp(path: string, prompt: number[], genTokens: number, threads: number[], reps: number): Promise<LlamaCppRow[]> {
   const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
@@ -63,7 +60,7 @@ export async function runLlamaCpp(path: string, prompt: number[], genTokens: num
           if (++n > genTokens) break;
         }
         const genMs = performance.now() - (tFirst || t0);
-        const ppMs = median(pp);
+        const ppMs = spread(pp).median;
         rows.push({ threads: t, promptMs: ppMs, promptTokPerSec: (prompt.length * 1000) / ppMs, genTokPerSec: ((n - 1) * 1000) / genMs, version });
       } finally {
         await ctx.dispose();

@@ -1,6 +1,7 @@
 // Declarative command-line options: one spec per command gives the parser, the typed values and the
 // `--help` text (every option with its limits and default), so the three can never disagree.
 import { UsageError } from "./errors.js";
+import { wrapWords } from "../wrap.js";
 
 interface OptionBase {
   /** One line for `--help` (limits and the default are appended automatically). */
@@ -297,14 +298,7 @@ function defaultOf(def: OptionDef): string {
 }
 
 function wrap(text: string, width: number, indent: string): string {
-  const words = text.split(/\s+/).filter(Boolean);
-  const lines: string[] = [];
-  let cur = "";
-  for (const w of words) {
-    if (cur && cur.length + 1 + w.length > width) { lines.push(cur); cur = w; } else cur = cur ? `${cur} ${w}` : w;
-  }
-  if (cur) lines.push(cur);
-  return lines.join(`\n${indent}`);
+  return wrapWords(text, width).join(`\n${indent}`);
 }
 
 function optionRows(options: Readonly<Record<string, OptionDef>>): Array<[string, string]> {

@@ -11,7 +11,7 @@ import { createProgress } from "../cli/progress.js";
 import { formatBandwidth, formatBytes, parseLatency, parseLink } from "../cli/units.js";
 import { MODEL_OPTIONS, chooseModel, codecSpecOf, fetchNote } from "../model-options.js";
 import { modelsDir } from "../models.js";
-import { type LatencyStudy, runLatencyStudy } from "../studies/latency.js";
+import { type LatencyStudy, fitQuality, runLatencyStudy } from "../studies/latency.js";
 import { PALETTE, lineChart } from "../svg.js";
 
 const DEFAULT_LINKS = ["shm", "100Gbit/s", "25Gbit/s", "10Gbit/s", "1Gbit/s", "100Mbit/s", "10Mbit/s"];
@@ -137,10 +137,8 @@ export function latencyMarkdown(s: LatencyStudy, label: string, tp: number): str
     "| link | fastest (median) | its TTFT | uncompressed / fastest | auto chose | auto / better of (none, first codec) |", "|---|---|---|---|---|---|");
   for (const r of s.summary) lines.push(`| ${r.link} | ${r.best} | ${r.bestMs.toFixed(1)} ms | ${r.speedup.toFixed(2)}× | ${r.autoChoice ?? "-"} | ${r.autoVsBetter === null ? "-" : r.autoVsBetter.toFixed(3)} |`);
   lines.push("", `Fitted T0 (compute + codec + copies) per variant: ${Object.entries(s.t0).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(", ")}; ${s.calls} all-reduce calls per prefill.`);
-  const maxErr = Math.max(...s.points.map((p) => Math.abs(p.modelMs / p.ttft.median - 1)));
-  const inSpread = s.points.filter((p) => p.modelMs >= p.ttft.min && p.modelMs <= p.ttft.max).length;
-  const within15 = s.points.filter((p) => Math.abs(p.modelMs / p.ttft.median - 1) <= 0.15).length;
-  lines.push(`Fitted model against the measured medians: largest deviation ${(100 * maxErr).toFixed(1)}%; ${within15} of ${s.points.length} points within 15%; the model lies inside the measured min–max of ${inSpread} of ${s.points.length} points.`);
+  const f = fitQuality(s.points);
+  lines.push(`Fitted model against the measured medians: largest deviation ${(100 * f.worst).toFixed(1)}%; ${f.within15} of ${f.points} points within 15%; the model lies inside the measured min–max of ${f.inSpread} of ${f.points} points.`);
   return lines.join("\n");
 }
 

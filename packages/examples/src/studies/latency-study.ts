@@ -10,7 +10,7 @@ import { resolveCodec, type CodecSpec } from "@tensorwire/quant-wasm";
 import { writeSyntheticModelFile } from "@tensorwire/tp-model/node";
 import { latencyChart, latencyMarkdown } from "../commands/bench.js";
 import { parseLink } from "../cli/units.js";
-import { type LatencyStudy, pairedRatio, runLatencyStudy } from "./latency.js";
+import { type LatencyStudy, fitQuality, pairedRatio, runLatencyStudy } from "./latency.js";
 
 export interface LatencyStudyPlan {
   /** stories260K.gguf (its context holds a 512-token prompt plus decoding) */
@@ -86,9 +86,7 @@ export function latencyStudyMarkdown(r: LatencyStudyResult, command: string): st
     for (let i = sm.length - 1; i >= 0 && sm[i]!.best !== "none" && sm[i]!.speedup > 1.05; i--) paysFrom = i;
     const autoWorst = sm.reduce((a, b) => ((b.autoVsBetter ?? 0) > (a.autoVsBetter ?? 0) ? b : a));
     const pts = run.study.points;
-    const fitWorst = Math.max(...pts.map((p) => Math.abs(p.modelMs / p.ttft.median - 1)));
-    const within15 = pts.filter((p) => Math.abs(p.modelMs / p.ttft.median - 1) <= 0.15).length;
-    const inSpread = pts.filter((p) => p.modelMs >= p.ttft.min && p.modelMs <= p.ttft.max).length;
+    const fit = fitQuality(pts);
     let vsBf16 = { x: 0, link: "", label: "" };
     for (const s of sm) {
       const ps = pts.filter((q) => q.link === s.link);
@@ -104,7 +102,7 @@ export function latencyStudyMarkdown(r: LatencyStudyResult, command: string): st
     out.push(`- **${run.model}**: largest TTFT speed-up over uncompressed ${best.speedup.toFixed(2)}× (${best.best} at ${best.link}); ` +
       `compression pays (> 5%) from ${paysFrom >= 0 ? sm[paysFrom]!.link : "no link measured"} ${paysFrom >= 0 ? "down to every slower link" : ""}; ` +
       `auto is at worst ${(100 * ((autoWorst.autoVsBetter ?? 1) - 1)).toFixed(1)}% slower than the better of uncompressed and fp5-e2m2/b128 (at ${autoWorst.link}, where it chose ${autoWorst.autoChoice}); ` +
-      `the fitted model is within 15% of ${within15} of ${pts.length} measured medians (largest deviation ${(100 * fitWorst).toFixed(1)}%) and inside the measured min–max of ${inSpread}; ` +
+      `the fitted model is within 15% of ${fit.within15} of ${fit.points} measured medians (largest deviation ${(100 * fit.worst).toFixed(1)}%) and inside the measured min–max of ${fit.inSpread}; ` +
       `run-to-run spread of one configuration (uncompressed, shared memory: (max − min) / median) ${(100 * noise).toFixed(0)}%. ` +
       `Against 16-bit (bf16) transport, the paper's baseline: up to ${vsBf16.x.toFixed(2)}× (${vsBf16.label} at ${vsBf16.link}).`);
   }

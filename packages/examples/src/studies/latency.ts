@@ -8,6 +8,7 @@ import type { LinkModel } from "@tensorwire/collectives";
 import type { CodecSpec } from "@tensorwire/quant-wasm";
 import { type CompressionPolicy, UNCOMPRESSED, paperPolicy } from "@tensorwire/tp-model";
 import { type LatencyRow, loadModel, measureLatency, syntheticPrompt } from "@tensorwire/tp-model/node";
+import { quantile } from "../stats.js";
 
 export interface LatencyStudyOptions {
   load: { model: string; bytes?: Uint8Array; tokenizer?: string };
@@ -91,11 +92,31 @@ export async function runLatencyStudy(o: LatencyStudyOptions): Promise<LatencySt
   return { points, variants: variants.map((v) => v.label), t0, summary, calls, promptTokens: o.promptTokens };
 }
 
-/** Median over repetitions of a[r] / b[r] (samples in repetition order). */
+/** Median over repetitions of a[r] / b[r] (samples in repetition order); NaN without a pair. */
 export function pairedRatio(a: readonly number[], b: readonly number[]): number {
   const n = Math.min(a.length, b.length);
-  const r = Array.from({ length: n }, (_, i) => a[i]! / b[i]!).sort((x, y) => x - y);
-  return n === 0 ? NaN : n % 2 ? r[(n - 1) >> 1]! : (r[n / 2 - 1]! + r[n / 2]!) / 2;
+  return n === 0 ? NaN : quantile(Array.from({ length: n }, (_, i) => a[i]! / b[i]!), 0.5);
+}
+
+/** How well the fitted model matches the measured points (after fitLatencyModel). */
+export interface FitQuality {
+  points: number;
+  /** largest |model / measured median − 1| */
+  worst: number;
+  /** points whose median the model is within 15% of */
+  within15: number;
+  /** points whose measured min–max holds the model */
+  inSpread: number;
+}
+
+export function fitQuality(points: readonly LatencyPoint[]): FitQuality {
+  const err = (p: LatencyPoint) => Math.abs(p.modelMs / p.ttft.median - 1);
+  return {
+    points: points.length,
+    worst: Math.max(...points.map(err)),
+    within15: points.filter((p) => err(p) <= 0.15).length,
+    inSpread: points.filter((p) => p.modelMs >= p.ttft.min && p.modelMs <= p.ttft.max).length,
+  };
 }
 
 /** Repetition by repetition, the faster of two variants. */
