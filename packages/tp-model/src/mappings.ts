@@ -3,8 +3,8 @@
 // through the rank's communicator, with the codec the compression policy picks for the call site.
 // The all-reduce payload is the only data that crosses from the model's own memory into the group's
 // shared memory (the communicator stages it in and copies the result back).
-import type { AllReduceOptions, AllReducePlan, Communicator } from "@tensorwire/collectives";
-import { bytesFor, resolveCodec } from "@tensorwire/quant-wasm";
+import { type AllReduceOptions, type AllReducePlan, type Communicator, toCodecSpec } from "@tensorwire/collectives";
+import { bytesFor } from "@tensorwire/quant-wasm";
 import { type CallSite, type CompressionPolicy, type OutlierChannels, type Phase, matchRule, outlierChannelsOf } from "./policy.js";
 
 /** What the all-reduces of a forward pass did on this rank. */
@@ -76,7 +76,7 @@ interface PreparedOutliers {
 
 function prepareOutliers(comm: Communicator, o: OutlierChannels | undefined, scheme: AllReduceOptions["scheme"]): PreparedOutliers | null {
   if (!o) return null;
-  const spec = o.codec === "none" ? null : resolveCodec(o.codec);
+  const spec = toCodecSpec(o.codec);
   return {
     spec: o,
     call: { plan: comm.prepare(spec === null ? { compress: false } : { codec: spec, compress: true, scheme }) },
@@ -117,7 +117,7 @@ export class TensorParallelRegion {
   setPolicy(policy: CompressionPolicy): void {
     this.policy = policy;
     this.prepared = policy.rules.map((r) => {
-      const spec = r.codec === "none" ? null : typeof r.codec === "string" ? resolveCodec(r.codec) : resolveCodec(r.codec.format, r.codec);
+      const spec = toCodecSpec(r.codec);
       const options: AllReduceOptions = spec === null
         ? { compress: false }
         : { codec: spec, compress: r.compress ?? true, scheme: r.scheme ?? "auto" };

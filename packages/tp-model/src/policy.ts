@@ -3,7 +3,7 @@
 // whole prompt as one batch; decode: one token). A policy is an ordered rule list; the first rule that
 // matches a call decides it (a rule whose minElements the message does not reach does not match),
 // and a call no rule matches is uncompressed.
-import type { CodecArg, CompressWhen, CompressionScheme } from "@tensorwire/collectives";
+import { type CodecArg, type CompressWhen, type CompressionScheme, SCHEME_NAMES, toCodecSpec } from "@tensorwire/collectives";
 
 export type CallSite = "attention" | "mlp";
 export type Phase = "prefill" | "decode";
@@ -133,6 +133,17 @@ export function checkPolicy(policy: unknown, nLayers: number): CompressionPolicy
     }
     if (r.minElements !== undefined && !(Number.isInteger(r.minElements) && r.minElements >= 0)) throw new RangeError(`${at}: minElements must be a non-negative integer`);
     if (r.codec === undefined || r.codec === null) throw new TypeError(`${at}: codec is required ("none" for uncompressed)`);
+    // resolved here, on the host, as the ranks' communicators will resolve it: a bad codec or scheme is a
+    // clear error before any rank sees the policy, not a rank that throws inside the group
+    if (typeof r.codec !== "string" && typeof r.codec !== "object") throw new TypeError(`${at}: codec must be a format name, "none" or a codec spec, got ${typeof r.codec}`);
+    try {
+      toCodecSpec(r.codec);
+    } catch (e) {
+      throw new RangeError(`${at}: codec: ${(e as Error).message}`);
+    }
+    if (r.scheme !== undefined && r.scheme !== "auto" && !(SCHEME_NAMES as readonly string[]).includes(r.scheme)) {
+      throw new TypeError(`${at}: scheme must be "auto" or one of ${SCHEME_NAMES.map((n) => `"${n}"`).join(", ")}, got ${String(r.scheme)}`);
+    }
     if (r.compress !== undefined && r.compress !== true && r.compress !== false && r.compress !== "auto") throw new TypeError(`${at}: compress must be true, false or "auto"`);
     if (r.outliers !== undefined) checkOutliers(at, r.outliers, nLayers);
     if (r.rotate !== undefined && !(Number.isInteger(r.rotate) && r.rotate >= 2 && r.rotate <= 4096 && (r.rotate & (r.rotate - 1)) === 0)) {

@@ -33,6 +33,21 @@ d("errors with stories260K", () => {
   it("bad policies are rejected before the ranks start", async () => {
     await expect(loadModel({ model: gguf, policy: { rules: [{ codec: "mxfp4", layers: [7] }] } })).rejects.toThrow(/layer 7/);
     await expect(loadModel({ model: gguf, policy: { rules: [{ codec: "mxfp4", site: "ffn" as never }] } })).rejects.toThrow(/site/);
+    await expect(loadModel({ model: gguf, policy: { rules: [{ codec: "nope" as never }] } })).rejects.toThrow(/rule 0: codec: unknown format "nope"/);
+  });
+  it("a bad codec, block or scheme in setPolicy is a host error; the group keeps working", async () => {
+    const m = await loadModel({ model: gguf, tp: 3 });
+    try {
+      await expect(m.setPolicy({ rules: [{ codec: "nope" as never }] })).rejects.toThrow(/rule 0: codec: unknown format "nope"/);
+      await expect(m.setPolicy({ rules: [{ codec: { format: "mxfp4", block: 7 } }] })).rejects.toThrow(/rule 0: codec: .*block 7/);
+      await expect(m.setPolicy({ rules: [{ codec: "mxfp4", scheme: "ring" as never }] })).rejects.toThrow(/rule 0: scheme must be/);
+      await expect(m.setPolicy({ rules: [{ codec: 42 as never }] })).rejects.toThrow(/rule 0: codec must be/);
+      await m.setPolicy({ rules: [{ codec: "mxfp4" }] });
+      const r = await m.generate({ steps: 10, temperature: 0 });
+      expect(r.tokens.length).toBe(11);
+    } finally {
+      await m.close();
+    }
   });
   it("bad tokens and positions are rejected on the host; the model stays usable", async () => {
     const m = await loadModel({ model: gguf, tp: 2 });
